@@ -1,0 +1,59 @@
+"""Learning-rate schedules built around cosine annealing with warm-up and warm restarts.
+
+Each schedule is defined once, as a pure function of the step, and evaluates on a Python number
+(float64), a NumPy array or a torch tensor with the same formula. Importing ``warmcos`` imports no
+deep-learning framework.
+
+Example:
+    >>> import warmcos
+    >>> s = warmcos.cosine(peak=3e-4, steps=10_000, warmup=500)
+    >>> s(0), s(500), s(10_000)
+    (0.0, 0.0003, 0.0)
+"""
+
+from ._core.baselines import Constant, Exponential, Linear, MultiStep, Step
+from ._core.cosine import Cosine
+from ._core.join import Join
+from ._core.restarts import CosineRestarts
+from ._core.schedule import Schedule, from_dict
+from ._core.spec import parse
+from ._core.wsd import WSD
+
+__version__ = "0.1.0"
+
+# The public factories are the classes themselves, under the spec names used by `repr`,
+# `to_dict` and `parse`.
+cosine = Cosine
+cosine_restarts = CosineRestarts
+constant = Constant
+linear = Linear
+step = Step
+multistep = MultiStep
+exponential = Exponential
+wsd = WSD
+join = Join
+
+__all__ = [
+    "WSD",
+    "Constant",
+    "Cosine",
+    "CosineRestarts",
+    "Exponential",
+    "Join",
+    "Linear",
+    "MultiStep",
+    "Schedule",
+    "Step",
+    "__version__",
+    "constant",
+    "cosine",
+    "cosine_restarts",
+    "exponential",
+    "from_dict",
+    "join",
+    "linear",
+    "multistep",
+    "parse",
+    "step",
+    "wsd",
+]

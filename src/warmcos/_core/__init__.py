@@ -1,0 +1,1 @@
+"""The framework-neutral core: schedules as pure functions of the step."""

@@ -1,0 +1,207 @@
+"""Cosine annealing with warm restarts (SGDR), in the seed's form and the peers' variants."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import validation as check
+from .cosine import half_cosine, warmup_ramp
+from .cycles import CycleTable
+from .ops import Ops, Value
+from .schedule import Schedule, set_fields
+from .validation import Number
+
+WARMUP_CYCLES = ("every", "first")
+CYCLE_RULES = ("integer", "geometric")
+GAMMA_MODES = ("peak", "amplitude", "scale")
+
+
+@dataclass(frozen=True, repr=False)
+class CosineRestarts(Schedule):
+    r"""Cosine annealing with warm-up and warm restarts (Loshchilov & Hutter, SGDR, ICLR 2017).
+
+    The steps are cut into cycles. Cycle ``k`` starts at ``S[k]``, warms up linearly for
+    ``W[k]`` steps from ``warmup_start`` (default: the cycle's floor) to its peak ``P[k]``, then
+    follows half a cosine down to its floor ``F[k]`` over ``D[k]`` steps; at ``S[k + 1]`` the
+    next cycle starts from its warm-up (or from its peak when it has none). With
+    ``s = t - S[k]``:
+
+    .. math::
+
+        v(t) = \begin{cases}
+        w + (P_k - w)\, s / W_k & s < W_k \\
+        F_k + (P_k - F_k)\,\bigl(1 + \cos(\pi (s - W_k) / D_k)\bigr) / 2 & \text{otherwise}
+        \end{cases}
+
+    Cycle lengths. ``first_cycle`` is the length of cycle 0 *including* its warm-up ``W``, so
+    ``D[0] = first_cycle - W``. Then, by `cycle_rule`:
+
+    * ``"integer"`` (the seed's rule): ``D[k + 1] = int(D[k] * cycle_mult)``, i.e. the next cycle
+      is ``int((L - W) * cycle_mult) + W`` steps long; lengths and starts are whole steps.
+    * ``"geometric"`` (timm, Keras ``CosineDecayRestarts``, fairseq, PyTorch's float
+      ``T_mult``): ``D[k] = D[0] * cycle_mult ** k``, real-valued.
+
+    ``S[0] = 0`` and ``S[k + 1] = S[k] + W[k] + D[k]``, computed exactly (no logarithm): the cycle
+    of a step on a restart boundary is always the new one, for steps beyond 10**12.
+
+    Warm-up, by `warmup_cycles`: ``"every"`` cycle warms up for ``W`` steps (the seed), or only
+    the ``"first"`` (timm, fairseq, transformers' hard restarts), so ``W[k] = 0`` for ``k >= 1``.
+
+    Decay per cycle, by `gamma_mode`, with ``g = gamma ** k``:
+
+    * ``"peak"`` (the seed, timm): ``P[k] = max(peak * g, floor)``, ``F[k] = floor``;
+    * ``"amplitude"``: ``P[k] = floor + (peak - floor) * g``, ``F[k] = floor``;
+    * ``"scale"`` (Keras' ``m_mul``, fairseq's ``lr_shrink``): ``P[k] = peak * g``,
+      ``F[k] = floor * g``.
+
+    After `max_cycles` cycles (``t >= S[max_cycles]``) the value holds at ``F[max_cycles - 1]``,
+    where the last cycle ended (``floor`` in the first two modes).
+
+    Args:
+        peak: The peak of cycle 0 (``>= floor``).
+        first_cycle: The length of cycle 0, warm-up included (``> warmup``).
+        floor: The value each cosine ends at (``>= 0``).
+        cycle_mult: The growth factor of the cycle lengths (``>= 1``; a float).
+        gamma: The decay per cycle, in (0, 1].
+        warmup: ``W``: a count of steps, or a float strictly between 0 and 1 as a fraction of
+            `first_cycle`.
+        warmup_start: Where each warm-up starts; ``None`` means the cycle's floor ``F[k]``.
+        max_cycles: The number of cycles before the value is held (``>= 1``), or ``None``.
+        warmup_cycles: ``"every"`` or ``"first"``.
+        cycle_rule: ``"integer"`` (needs whole `first_cycle` and ``W``) or ``"geometric"``.
+        gamma_mode: ``"peak"``, ``"amplitude"`` or ``"scale"``.
+
+    Example:
+        >>> import warmcos
+        >>> s = warmcos.cosine_restarts(peak=1.0, first_cycle=10, cycle_mult=2.0, floor=0.0)
+        >>> [s(t) for t in (0, 5, 10, 20, 30)]
+        [1.0, 0.5, 1.0, 0.5, 1.0]
+    """
+
+    name = "cosine_restarts"
+
+    peak: Number
+    first_cycle: Number
+    floor: Number = 0.0
+    cycle_mult: Number = 1.0
+    gamma: Number = 1.0
+    warmup: Number = 0
+    warmup_start: Number | None = None
+    max_cycles: int | None = None
+    warmup_cycles: str = "every"
+    cycle_rule: str = "integer"
+    gamma_mode: str = "peak"
+
+    def __post_init__(self) -> None:
+        where = "cosine_restarts()"
+        set_fields(
+            self,
+            peak=check.nonnegative(where, "peak", self.peak),
+            first_cycle=check.positive(where, "first_cycle", self.first_cycle),
+            floor=check.nonnegative(where, "floor", self.floor),
+            cycle_mult=check.number(where, "cycle_mult", self.cycle_mult),
+            gamma=check.decay_factor(where, "gamma", self.gamma),
+            warmup=check.nonnegative(where, "warmup", self.warmup),
+            warmup_cycles=check.choice(where, "warmup_cycles", self.warmup_cycles, WARMUP_CYCLES),
+            cycle_rule=check.choice(where, "cycle_rule", self.cycle_rule, CYCLE_RULES),
+            gamma_mode=check.choice(where, "gamma_mode", self.gamma_mode, GAMMA_MODES),
+        )
+        if self.warmup_start is not None:
+            set_fields(
+                self, warmup_start=check.nonnegative(where, "warmup_start", self.warmup_start)
+            )
+        if self.max_cycles is not None:
+            set_fields(
+                self, max_cycles=check.whole(where, "max_cycles", self.max_cycles, minimum=1)
+            )
+        check.at_most(where, "floor", self.floor, "peak", self.peak)
+        if self.cycle_mult < 1:
+            raise check.fail(where, "cycle_mult", "be >= 1", cycle_mult=self.cycle_mult)
+        warmup = check.length(where, "warmup", self.warmup, "first_cycle", self.first_cycle)
+        if warmup >= self.first_cycle:
+            raise check.fail(
+                where,
+                "warmup",
+                "be < `first_cycle`",
+                warmup=self.warmup,
+                first_cycle=self.first_cycle,
+            )
+        integer_rule = self.cycle_rule == "integer"
+        if integer_rule:
+            check.whole(where, "first_cycle", self.first_cycle, minimum=1)
+            if warmup != math.floor(warmup):
+                raise check.fail(
+                    where,
+                    "warmup",
+                    'be whole steps with cycle_rule="integer"',
+                    warmup=self.warmup,
+                    first_cycle=self.first_cycle,
+                )
+        later_warmup = warmup if self.warmup_cycles == "every" else 0.0
+        cycles = CycleTable(
+            float(self.first_cycle) - warmup,
+            warmup,
+            later_warmup,
+            float(self.cycle_mult),
+            integer_rule,
+        )
+        end = math.inf if self.max_cycles is None else cycles.start_of(self.max_cycles)
+        object.__setattr__(self, "_cycles", cycles)
+        object.__setattr__(self, "_end", end)
+
+    @property
+    def warmup_steps(self) -> float:
+        """The warm-up length of cycle 0 in steps (`warmup` resolved when given as a fraction)."""
+        cycles: CycleTable = self.__dict__["_cycles"]
+        return cycles.warmup
+
+    def cycle_start(self, cycle: int) -> float:
+        """The step at which cycle `cycle` (0-based) starts: ``S[cycle]``, exact.
+
+        Example:
+            >>> import warmcos
+            >>> s = warmcos.cosine_restarts(peak=1.0, first_cycle=10, cycle_mult=1.5, warmup=2)
+            >>> [s.cycle_start(k) for k in range(4)]
+            [0.0, 10.0, 24.0, 44.0]
+        """
+        cycle = check.whole("cycle_start()", "cycle", cycle, minimum=0)
+        cycles: CycleTable = self.__dict__["_cycles"]
+        return cycles.start_of(cycle)
+
+    def _peak_and_floor(self, ops: Ops, cycle: Value) -> tuple[Value, Value]:
+        peak, floor = float(self.peak), float(self.floor)
+        if self.gamma == 1:
+            return peak, floor
+        decay = ops.power(float(self.gamma), cycle)
+        if self.gamma_mode == "peak":
+            return ops.maximum(peak * decay, floor), floor
+        if self.gamma_mode == "amplitude":
+            return floor + (peak - floor) * decay, floor
+        return peak * decay, floor * decay
+
+    def evaluate(self, t: Value, ops: Ops) -> Value:
+        """The formula of the class docstring."""
+        cycles: CycleTable = self.__dict__["_cycles"]
+        end: float = self.__dict__["_end"]
+        inside = t if end == math.inf else ops.minimum(t, end)
+        cycle, start, decay = cycles.locate(inside, ops, ops.upper(inside))
+        peak, floor = self._peak_and_floor(ops, cycle)
+        position = ops.maximum(inside - start, 0.0)
+        first_warmup, later_warmup = cycles.warmup, cycles.later_warmup
+        warmup: Value = first_warmup
+        if later_warmup != first_warmup:
+            warmup = ops.where(cycle < 0.5, first_warmup, later_warmup)
+        progress = ops.minimum(ops.maximum(position - warmup, 0.0) / decay, 1.0)
+        value = half_cosine(ops, progress, peak, floor)
+        if first_warmup > 0:
+            ramp_from = floor if self.warmup_start is None else float(self.warmup_start)
+            # Later cycles without warm-up never take this branch; `first_warmup` > 0 keeps the
+            # unused ramp finite on array backends.
+            ramp = warmup_ramp(ops.minimum(position, warmup), ramp_from, peak, first_warmup)
+            value = ops.where(position < warmup, ramp, value)
+        if end == math.inf:
+            return value
+        last_cycle = ops.fill(t, (self.max_cycles or 1) - 1.0)
+        _, last_floor = self._peak_and_floor(ops, last_cycle)
+        return ops.where(t >= end, last_floor, value)
