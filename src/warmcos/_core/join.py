@@ -17,11 +17,15 @@ class Join(Schedule):
     """Run `schedules` one after another, switching at `boundaries` (like optax's join).
 
     With ``b[-1] = 0``, for ``b[i - 1] <= t < b[i]`` the value is ``schedules[i](t - b[i - 1])``:
-    each piece sees steps counted from its own start. The last piece runs forever.
+    each piece sees steps counted from its own start. The last piece runs forever. With
+    ``local_steps=False`` every piece sees the global step instead, ``schedules[i](t)``: a piece
+    then starts part-way through its own curve (timm's warm-up without ``warmup_prefix`` is
+    ``join([linear(...), cosine_restarts(...)], [warmup_t], local_steps=False)``).
 
     Args:
         schedules: Two or more schedules (or one, with no boundaries).
         boundaries: ``len(schedules) - 1`` steps, strictly increasing and ``> 0``.
+        local_steps: Whether each piece counts steps from its own start (the default).
 
     Example:
         >>> import warmcos
@@ -36,6 +40,7 @@ class Join(Schedule):
 
     schedules: Sequence[Schedule]
     boundaries: Sequence[Number]
+    local_steps: bool = True
 
     def __post_init__(self) -> None:
         where = "join()"
@@ -62,14 +67,20 @@ class Join(Schedule):
                 boundaries=list(boundaries),
                 schedules=len(schedules),
             )
+        if not isinstance(self.local_steps, bool):
+            raise TypeError(
+                f"{where}: `local_steps` must be True or False. "
+                f"Received: local_steps={self.local_steps!r}"
+            )
         set_fields(self, schedules=tuple(schedules), boundaries=boundaries)
 
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The formula of the class docstring."""
         starts = [0.0, *(float(b) for b in self.boundaries)]
+        offsets = starts if self.local_steps else [0.0] * len(starts)
         pieces = [
-            _local(schedule, start, ops)
-            for schedule, start in zip(self.schedules, starts, strict=True)
+            _local(schedule, offset, ops)
+            for schedule, offset in zip(self.schedules, offsets, strict=True)
         ]
         return ops.piecewise(t, starts, pieces)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from . import validation as check
 from .cosine import half_cosine, warmup_ramp
 from .cycles import CycleTable
-from .ops import Ops, Value
+from .ops import SCALAR, Ops, Value
 from .schedule import Schedule, set_fields
 from .validation import Number
 
@@ -168,6 +168,23 @@ class CosineRestarts(Schedule):
         cycle = check.whole("cycle_start()", "cycle", cycle, minimum=0)
         cycles: CycleTable = self.__dict__["_cycles"]
         return cycles.start_of(cycle)
+
+    def cycle_at(self, t: float) -> int:
+        """The 0-based cycle that step `t` lies in (the last cycle for ``t >= S[max_cycles]``).
+
+        Example:
+            >>> import warmcos
+            >>> s = warmcos.cosine_restarts(peak=1.0, first_cycle=10, cycle_mult=2.0)
+            >>> [s.cycle_at(t) for t in (0, 9, 10, 29.5, 30)]
+            [0, 0, 1, 1, 2]
+        """
+        t = check.nonnegative("cycle_at()", "t", t)
+        cycles: CycleTable = self.__dict__["_cycles"]
+        end: float = self.__dict__["_end"]
+        if t >= end:
+            return int(self.max_cycles or 1) - 1
+        cycle, _, _ = cycles.locate(t, SCALAR, float(t))
+        return int(cycle)
 
     def _peak_and_floor(self, ops: Ops, cycle: Value) -> tuple[Value, Value]:
         peak, floor = float(self.peak), float(self.floor)

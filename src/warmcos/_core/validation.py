@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 Number = int | float
 
@@ -128,7 +128,7 @@ def increasing(
     where: str, name: str, values: object, *, strictly_above: float
 ) -> tuple[Number, ...]:
     """Check a sequence of finite numbers, strictly increasing and each above `strictly_above`."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise TypeError(
             f"{where}: `{name}` must be a list of numbers. "
             f"Received: {name}={values!r} of type {type(values).__name__}"
@@ -141,7 +141,7 @@ def increasing(
                 where,
                 name,
                 f"be strictly increasing and > {strictly_above:g}",
-                **{name: list(values)},
+                **{name: list(checked)},
             )
         previous = value
     return checked
