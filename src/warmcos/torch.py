@@ -117,31 +117,47 @@ class LRScheduler(_TorchLRScheduler):
     def position(self) -> float:
         """The schedule position ``t = last_epoch / steps_per_unit`` of the current values."""
         if self.steps_per_unit == 1:
-            return float(self.last_epoch)
+            return self.last_epoch
         return self.last_epoch / self.steps_per_unit
 
     def _uses_ratio(self) -> bool:
         return len(self.schedules) == 1 and self.group_scaling == "ratio"
 
-    def _ratios(self) -> list[float]:
+    def _sync_groups(self) -> None:
+        """Take in groups added since the last step, and cache each group's factor."""
         groups = self.optimizer.param_groups
+        if len(groups) == self.__dict__.get("_synced_groups"):
+            return
+        if len(self.schedules) > 1 and len(groups) != len(self.schedules):
+            raise ValueError(
+                f"{type(self).__name__}: the optimizer has {len(groups)} param groups but the "
+                f"scheduler has {len(self.schedules)} schedules, one per group. A group added "
+                "with `add_param_group` needs its own schedule: create the scheduler again "
+                "with one schedule per group"
+            )
         for group in groups[len(self.base_lrs) :]:
             # A group added with `add_param_group` after the scheduler was made.
             group.setdefault("initial_lr", _copy(group["lr"]))
             self.base_lrs.append(_copy(group["initial_lr"]))
-        reference = float(_scalar(self.base_lrs[0]))
-        return [float(_scalar(base)) / reference for base in self.base_lrs]
+        if self._uses_ratio():
+            reference = float(_scalar(self.base_lrs[0]))
+            self._factors = [float(_scalar(base)) / reference for base in self.base_lrs]
+        else:
+            self._factors = [1.0] * len(groups)
+        self._uniform = all(factor == 1.0 for factor in self._factors)
+        self._tensor_lrs = any(isinstance(group["lr"], torch.Tensor) for group in groups)
+        self._synced_groups = len(groups)
 
     def get_lr(self) -> list[float | torch.Tensor]:
         """The learning rate of every group at the current position (closed form)."""
+        self._sync_groups()
         t = self.position
-        count = len(self.optimizer.param_groups)
         if len(self.schedules) > 1:
             return [schedule(t) for schedule in self.schedules]
         value = self.schedules[0](t)
-        if self.group_scaling == "absolute":
-            return [value] * count
-        return [value * ratio for ratio in self._ratios()]
+        if self._uniform:
+            return [value] * len(self._factors)
+        return [value * factor for factor in self._factors]
 
     def _get_closed_form_lr(self) -> list[float | torch.Tensor]:
         return self.get_lr()
@@ -151,24 +167,31 @@ class LRScheduler(_TorchLRScheduler):
 
         ``step(k)`` gives exactly the values that ``k`` calls of ``step()`` from the start give.
         """
-        self._step_count += 1
         if position is None:
             self.last_epoch += 1
         else:
-            checked = check.nonnegative(f"{type(self).__name__}.step()", "position", position)
-            self.last_epoch = checked  # type: ignore[assignment]
+            where = f"{type(self).__name__}.step()"
+            self.last_epoch = check.nonnegative(where, "position", _scalar(position))  # type: ignore[assignment]
+        self._step_count += 1
         self._apply()
 
     def _apply(self) -> None:
         groups = self.optimizer.param_groups
-        for group, lr in zip(groups, self.get_lr(), strict=True):
-            _write(group, "lr", None, lr)
-        t = self.position
-        for name, index, schedule in self.hyperparameters.values():
-            value = schedule(t)
-            for group in groups:
-                _write(group, name, index, value)
-        self._last_lr = [_copy(group["lr"]) for group in groups]
+        lrs = self.get_lr()
+        if self._tensor_lrs:
+            for group, lr in zip(groups, lrs, strict=True):
+                _write(group, "lr", None, lr)
+            self._last_lr = [_copy(group["lr"]) for group in groups]
+        else:
+            for group, lr in zip(groups, lrs, strict=True):
+                group["lr"] = lr
+            self._last_lr = lrs
+        if self.hyperparameters:
+            t = self.position
+            for name, index, schedule in self.hyperparameters.values():
+                value = schedule(t)
+                for group in groups:
+                    _write(group, name, index, value)
 
     # -- checkpoints -------------------------------------------------------------------------
 
@@ -236,6 +259,7 @@ class LRScheduler(_TorchLRScheduler):
         self.last_epoch = state_dict["last_step"]
         self._step_count = int(state_dict.get("step_count", 1))
         self.base_lrs = list(state_dict["base_lrs"])
+        self.__dict__.pop("_synced_groups", None)
         self._apply()
 
 
@@ -250,8 +274,13 @@ class CosineAnnealingWarmupRestarts(LRScheduler):
     ``c`` peaks at ``max(max_lr * gamma ** c, min_lr)``. It is
     :class:`LRScheduler` driving :func:`warmcos.cosine_restarts`.
 
+    Param groups: with one `max_lr` and `min_lr`, group 0 follows the schedule and every other
+    group keeps its ratio to group 0's learning rate (when group 0's learning rate is 0 there is
+    no ratio, and every group follows the schedule as is); with a list of `max_lr` (and/or
+    `min_lr`), one value per group, each group has its own schedule.
+
     Fixed defects of the seed: param groups keep their own learning rates (ratios, or a list of
-    `max_lr`/`min_lr` per group; groups added later are scheduled too); with
+    `max_lr`/`min_lr` per group; groups added later are scheduled too, in ratio mode); with
     ``warmup_steps=0`` step 0 trains at `max_lr`; ``step(epoch)`` agrees with ``step()`` at
     every position, cycle boundaries are exact; resuming with `last_epoch` works and
     ``load_state_dict`` writes the LRs back; every argument is validated with a clear error;
@@ -304,6 +333,8 @@ class CosineAnnealingWarmupRestarts(LRScheduler):
                 f"Received: optimizer of type {type(optimizer).__name__}"
             )
         count = len(optimizer.param_groups)
+        if check.number(where, "last_epoch", last_epoch) < -1:
+            raise check.fail(where, "last_epoch", "be >= -1", last_epoch=last_epoch)
         first = check.whole(where, "first_cycle_steps", first_cycle_steps, minimum=1)
         warmup = check.whole(where, "warmup_steps", warmup_steps, minimum=0)
         check.less(where, "warmup_steps", warmup, "first_cycle_steps", first)
@@ -334,7 +365,8 @@ class CosineAnnealingWarmupRestarts(LRScheduler):
             for peak, floor in zip(peaks, floors, strict=True)
         ]
         # One schedule: every group follows it in proportion to its own learning rate, unless
-        # group 0's learning rate is 0 and gives no proportion (then all follow it as is).
+        # group 0's learning rate is 0 and gives no proportion (then all follow it as is, as
+        # documented).
         reference = optimizer.param_groups[0] if optimizer.param_groups else {"lr": 0.0}
         base = float(_scalar(reference.get("initial_lr", reference["lr"])))
         super().__init__(
@@ -416,15 +448,18 @@ def _hyperparameters(
         name, index = match["name"], None if match["index"] is None else int(match["index"])
         for number, group in enumerate(groups):
             value = group.get(name)
-            if value is None or (
-                index is not None and not (isinstance(value, (tuple, list)) and index < len(value))
-            ):
+            if index is not None:
+                inside = isinstance(value, (tuple, list)) and index < len(value)
+                value = value[index] if inside else None  # type: ignore[index]
+            if not _is_numeric(value):
                 raise check.fail(
                     where,
                     "hyperparameters",
-                    "name keys every param group has",
+                    "name a number that every param group holds (use 'betas[0]' for an item "
+                    "of a tuple)",
                     key=key,
                     group=number,
+                    value=value,
                 )
         parsed[key] = (name, index, schedule)
     return parsed
@@ -439,6 +474,12 @@ def _per_group(where: str, name: str, value: object, count: int) -> list[float]:
             )
         return [float(item) for item in values]
     return [float(check.nonnegative(where, name, value))]
+
+
+def _is_numeric(value: object) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.is_floating_point() and value.numel() == 1
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _scalar(value: Any) -> Any:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import validation as check
+from .cosine import between
 from .ops import Ops, Value
-from .schedule import Schedule, set_fields
+from .schedule import Phases, PiecewiseSchedule, Schedule, set_fields
 from .validation import Number
 
 
@@ -37,7 +38,7 @@ class Constant(Schedule):
 
 
 @dataclass(frozen=True, repr=False)
-class Linear(Schedule):
+class Linear(PiecewiseSchedule):
     """A straight line from `start` to `end` over `steps`, then `end` held (PyTorch's LinearLR).
 
     ``v(t) = start + (end - start) * min(t, steps) / steps``
@@ -69,10 +70,18 @@ class Linear(Schedule):
             steps=check.positive(where, "steps", self.steps),
         )
 
-    def evaluate(self, t: Value, ops: Ops) -> Value:
-        """The formula of the class docstring."""
+    def phases(self, ops: Ops) -> Phases:
+        """The line, then `end` held (exactly, not as the line's rounded end)."""
         start, end, steps = float(self.start), float(self.end), float(self.steps)
-        return start + (end - start) * (ops.minimum(t, steps) / steps)
+        low, high = min(start, end), max(start, end)
+
+        def line(x: Value) -> Value:
+            return between(ops, start + (end - start) * x / steps, low, high)
+
+        def holding(x: Value) -> Value:
+            return ops.fill(x, end)
+
+        return (0.0, steps), (line, holding)
 
 
 @dataclass(frozen=True, repr=False)

@@ -7,25 +7,43 @@ from dataclasses import dataclass
 
 from . import validation as check
 from .ops import Ops, Value
-from .schedule import Schedule, set_fields
+from .schedule import Phases, PiecewiseSchedule, set_fields
 from .validation import Number
 
 
-def warmup_ramp(t: Value, start: Value, peak: Value, length: Value) -> Value:
-    """Linear warm-up: ``start + (peak - start) * t / length`` (`length` > 0)."""
-    return start + (peak - start) * (t / length)
+def between(ops: Ops, value: Value, low: Value, high: Value) -> Value:
+    """`value` clipped to ``[low, high]``.
 
-
-def half_cosine(ops: Ops, progress: Value, high: Value, low: Value) -> Value:
-    """Half a cosine wave from `high` at ``progress = 0`` to `low` at ``progress = 1``.
-
-    ``low + (high - low) * (1 + cos(pi * progress)) / 2``
+    A formula such as ``low + (high - low) * 1`` can round one unit past `high` (with
+    ``low=0.03, high=0.3`` it gives 0.30000000000000004); the clip keeps every value within the
+    schedule's own knots and changes nothing else.
     """
-    return low + (high - low) * (0.5 * (1.0 + ops.cos(math.pi * progress)))
+    return ops.minimum(ops.maximum(value, low), high)
+
+
+def warmup_ramp(ops: Ops, t: Value, start: Value, peak: Value, length: Value) -> Value:
+    """Linear warm-up: ``start + (peak - start) * t / length`` (`length` > 0).
+
+    Evaluated in exactly that order, as the seed and PyTorch write it, so the float64 results
+    agree with theirs to the last bit (up to the clip of :func:`between`).
+    """
+    value = start + (peak - start) * t / length
+    return between(ops, value, ops.minimum(start, peak), ops.maximum(start, peak))
+
+
+def half_cosine(ops: Ops, elapsed: Value, length: Value, high: Value, low: Value) -> Value:
+    """Half a cosine wave from `high` at ``elapsed = 0`` to `low` at ``elapsed = length``.
+
+    ``low + (high - low) * (1 + cos(pi * elapsed / length)) / 2``, in that order of evaluation
+    (the one PyTorch's ``CosineAnnealingLR`` and the seed use), clipped to ``[low, high]``.
+    """
+    return between(
+        ops, low + (high - low) * (1.0 + ops.cos(math.pi * elapsed / length)) / 2.0, low, high
+    )
 
 
 @dataclass(frozen=True, repr=False)
-class Cosine(Schedule):
+class Cosine(PiecewiseSchedule):
     r"""Linear warm-up from `warmup_start` to `peak`, half a cosine to `floor`, then `floor` held.
 
     With warm-up length ``W`` and total ``T = steps`` (warm-up included):
@@ -87,21 +105,21 @@ class Cosine(Schedule):
         """The warm-up length in steps (`warmup` resolved when given as a fraction)."""
         return float(self.__dict__["_warmup_steps"])
 
-    def evaluate(self, t: Value, ops: Ops) -> Value:
-        """The formula of the class docstring."""
+    def phases(self, ops: Ops) -> Phases:
+        """Warm-up (when ``W > 0``), cosine, then the floor held."""
         peak, floor, total = float(self.peak), float(self.floor), float(self.steps)
-        warmup = self.warmup_steps
+        warmup, start = self.warmup_steps, float(self.warmup_start)
         decay = total - warmup
 
         def warming(x: Value) -> Value:
-            return warmup_ramp(x, float(self.warmup_start), peak, warmup)
+            return warmup_ramp(ops, x, start, peak, warmup)
 
         def annealing(x: Value) -> Value:
-            return half_cosine(ops, (x - warmup) / decay, peak, floor)
+            return half_cosine(ops, x - warmup, decay, peak, floor)
 
         def holding(x: Value) -> Value:
             return ops.fill(x, floor)
 
         if warmup > 0:
-            return ops.piecewise(t, (0.0, warmup, total), (warming, annealing, holding))
-        return ops.piecewise(t, (0.0, total), (annealing, holding))
+            return (0.0, warmup, total), (warming, annealing, holding)
+        return (0.0, total), (annealing, holding)

@@ -31,6 +31,9 @@ MAX_TABULATED_CYCLES = 1 << 22
 """Refuse to tabulate more cycles than this (only reachable with ``cycle_mult`` barely above 1)."""
 
 _BEYOND = float(2**62)
+
+_TAIL_TERMS = 2
+"""Past the table a start is one product and one sum of inputs: snap within that rounding."""
 """Starts past this are not needed: no float64 step lies between them exactly."""
 
 
@@ -116,8 +119,11 @@ class CycleTable:
                     start = float(exact_start)
                 else:
                     start = snap(exact_start, index + 1)
+                    if start - starts[index] - warmup <= 0:
+                        # Never snap a cycle away: keep its decay part non-empty.
+                        start = float(exact_start)
                     # The cosine must reach the floor exactly where the next cycle starts.
-                    decays[index] = start - starts[index] - warmup
+                    decays[index] = max(start - starts[index] - warmup, math.ulp(start))
                 starts.append(start)
                 decays.append(float(next_decay))
                 if next_decay == exact_decay and self._warmup_of(index + 1) == warmup:
@@ -139,7 +145,7 @@ class CycleTable:
         if cycle <= last or self._tail_length is None:
             return self._starts[min(cycle, last)]
         exact = self._exact_start + (cycle - last) * self._exact_tail
-        return float(exact) if self.integer_rule else snap(exact, cycle + 1)
+        return float(exact) if self.integer_rule else snap(exact, _TAIL_TERMS)
 
     def locate(self, t: Value, ops: Ops, horizon: float) -> tuple[Value, Value, Value]:
         """The cycle index ``k`` (as a float), the start ``S[k]`` and ``D[k]`` for step(s) `t`.
@@ -159,16 +165,27 @@ class CycleTable:
         if self._tail_length is None:
             return cycle, start, decay
         # Past the last tabulated start every cycle has length `tail`: count them.
-        tail = self._tail_length
-        last = len(self._starts) - 1
-        offset = ops.maximum(t - self._starts[last], 0.0) / tail
-        whole = ops.floor(offset)
+        tail, last = self._tail_length, len(self._starts) - 1
+        base = self._starts[last]
+        whole = ops.floor(ops.maximum(t - base, 0.0) / tail)
         if not self.integer_rule:
-            nearest = ops.rint(offset)
-            tolerance = 8 * 2.0**-52 * ops.maximum(offset, 1.0)
-            whole = ops.where(ops.abs(offset - nearest) <= tolerance, nearest, whole)
+            # Real-valued lengths: the starts are snapped as in `start_of`, and the division's
+            # rounding may be one cycle off either way; compare with the snapped starts.
+            whole = ops.where(t >= self._tail_start(ops, base, whole + 1.0), whole + 1.0, whole)
+            whole = ops.where(t < self._tail_start(ops, base, whole), whole - 1.0, whole)
+            whole = ops.maximum(whole, 0.0)
         extra = ops.where(cycle >= last, whole, 0.0)
-        return cycle + extra, start + extra * tail, decay
+        tail_start = self._tail_start(ops, base, extra)
+        return cycle + extra, ops.where(cycle >= last, tail_start, start), decay
+
+    def _tail_start(self, ops: Ops, base: float, extra: Value) -> Value:
+        """The start of the cycle `extra` cycles after the last tabulated one."""
+        start = base + extra * self._tail_length
+        if self.integer_rule:
+            return start
+        nearest = ops.rint(start)
+        tolerance = 4 * (_TAIL_TERMS + 2) * 2.0**-52 * ops.maximum(ops.abs(nearest), 1.0)
+        return ops.where(ops.abs(start - nearest) <= tolerance, nearest, start)
 
     def _cached(self, ops: Ops, key: str, values: list[float]) -> Value:
         # Only the NumPy tables are cached: torch tables depend on the step's device and dtype.

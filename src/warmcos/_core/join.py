@@ -8,12 +8,12 @@ from typing import Any
 
 from . import validation as check
 from .ops import Ops, Value
-from .schedule import Schedule, set_fields
+from .schedule import Phases, PiecewiseSchedule, Schedule, set_fields
 from .validation import Number
 
 
 @dataclass(frozen=True, repr=False)
-class Join(Schedule):
+class Join(PiecewiseSchedule):
     """Run `schedules` one after another, switching at `boundaries` (like optax's join).
 
     With ``b[-1] = 0``, for ``b[i - 1] <= t < b[i]`` the value is ``schedules[i](t - b[i - 1])``:
@@ -74,15 +74,15 @@ class Join(Schedule):
             )
         set_fields(self, schedules=tuple(schedules), boundaries=boundaries)
 
-    def evaluate(self, t: Value, ops: Ops) -> Value:
-        """The formula of the class docstring."""
-        starts = [0.0, *(float(b) for b in self.boundaries)]
+    def phases(self, ops: Ops) -> Phases:
+        """One phase per schedule."""
+        starts = (0.0, *(float(b) for b in self.boundaries))
         offsets = starts if self.local_steps else [0.0] * len(starts)
         pieces = [
             _local(schedule, offset, ops)
             for schedule, offset in zip(self.schedules, offsets, strict=True)
         ]
-        return ops.piecewise(t, starts, pieces)
+        return starts, tuple(pieces)
 
 
 def _local(schedule: Schedule, start: float, ops: Ops) -> Any:

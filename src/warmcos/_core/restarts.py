@@ -39,8 +39,9 @@ class CosineRestarts(Schedule):
 
     * ``"integer"`` (the seed's rule): ``D[k + 1] = int(D[k] * cycle_mult)``, i.e. the next cycle
       is ``int((L - W) * cycle_mult) + W`` steps long; lengths and starts are whole steps.
-    * ``"geometric"`` (timm, Keras ``CosineDecayRestarts``, fairseq, PyTorch's float
-      ``T_mult``): ``D[k] = D[0] * cycle_mult ** k``, real-valued.
+    * ``"geometric"`` (timm, Keras ``CosineDecayRestarts``, fairseq, optax's SGDR):
+      ``D[k] = D[0] * cycle_mult ** k``, real-valued. (PyTorch's ``CosineAnnealingWarmRestarts``
+      takes an integer ``T_mult``, where both rules agree.)
 
     ``S[0] = 0`` and ``S[k + 1] = S[k] + W[k] + D[k]``, computed exactly (no logarithm): the cycle
     of a step on a restart boundary is always the new one, for steps beyond 10**12.
@@ -51,9 +52,9 @@ class CosineRestarts(Schedule):
     Decay per cycle, by `gamma_mode`, with ``g = gamma ** k``:
 
     * ``"peak"`` (the seed, timm): ``P[k] = max(peak * g, floor)``, ``F[k] = floor``;
-    * ``"amplitude"``: ``P[k] = floor + (peak - floor) * g``, ``F[k] = floor``;
-    * ``"scale"`` (Keras' ``m_mul``, fairseq's ``lr_shrink``): ``P[k] = peak * g``,
-      ``F[k] = floor * g``.
+    * ``"amplitude"`` (Keras' ``m_mul``, whose floor ``alpha`` stays put):
+      ``P[k] = floor + (peak - floor) * g``, ``F[k] = floor``;
+    * ``"scale"`` (fairseq's ``lr_shrink``): ``P[k] = peak * g``, ``F[k] = floor * g``.
 
     After `max_cycles` cycles (``t >= S[max_cycles]``) the value holds at ``F[max_cycles - 1]``,
     where the last cycle ended (``floor`` in the first two modes).
@@ -209,13 +210,13 @@ class CosineRestarts(Schedule):
         warmup: Value = first_warmup
         if later_warmup != first_warmup:
             warmup = ops.where(cycle < 0.5, first_warmup, later_warmup)
-        progress = ops.minimum(ops.maximum(position - warmup, 0.0) / decay, 1.0)
-        value = half_cosine(ops, progress, peak, floor)
+        elapsed = ops.minimum(ops.maximum(position - warmup, 0.0), decay)
+        value = half_cosine(ops, elapsed, decay, peak, floor)
         if first_warmup > 0:
             ramp_from = floor if self.warmup_start is None else float(self.warmup_start)
             # Later cycles without warm-up never take this branch; `first_warmup` > 0 keeps the
             # unused ramp finite on array backends.
-            ramp = warmup_ramp(ops.minimum(position, warmup), ramp_from, peak, first_warmup)
+            ramp = warmup_ramp(ops, ops.minimum(position, warmup), ramp_from, peak, first_warmup)
             value = ops.where(position < warmup, ramp, value)
         if end == math.inf:
             return value

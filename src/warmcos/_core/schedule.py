@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
-from .ops import NUMPY, SCALAR, Ops, TorchOps, Value
+from .ops import NUMPY, SCALAR, Ops, Piece, TorchOps, Value
 
 REGISTRY: dict[str, type[Schedule]] = {}
 """Every schedule class by its spec name (``"cosine"``, ``"join"``, ...)."""
@@ -61,7 +61,7 @@ class Schedule(ABC):
         kind = type(t)
         if kind is int or kind is float:
             if not 0 <= t < math.inf:
-                raise _bad_step(t)
+                raise _bad_step(self.name, t)
             return float(self.evaluate(t, SCALAR))
         if isinstance(t, np.ndarray):
             return self._evaluate_numpy(t)
@@ -79,7 +79,7 @@ class Schedule(ABC):
             raise TypeError(f"{self.name}(): the steps must be numbers. Received dtype {t.dtype}")
         steps = t.astype(np.float64, copy=False)
         if steps.size and not (steps.min() >= 0 and steps.max() < math.inf):
-            raise _bad_step(steps[~((steps >= 0) & (steps < math.inf))].flat[0])
+            raise _bad_step(self.name, steps[~((steps >= 0) & (steps < math.inf))].flat[0])
         return np.asarray(self.evaluate(steps, NUMPY), dtype=np.float64)
 
     def _evaluate_torch(self, t: Any) -> Any:
@@ -88,8 +88,13 @@ class Schedule(ABC):
         steps = t if t.is_floating_point() else t.to(torch.float64)
         valid = (steps >= 0) & (steps < math.inf)
         if not bool(torch.all(valid)):
-            raise _bad_step(steps[~valid].flatten()[0].item())
+            raise _bad_step(self.name, steps[~valid].flatten()[0].item())
         return self.evaluate(steps, TorchOps(steps))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by the arguments only (caches and locks are rebuilt on unpickling)."""
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        return (type(self), tuple(getattr(self, field.name) for field in fields))
 
     def to_dict(self) -> dict[str, Any]:
         """The schedule as plain JSON data: ``{"type": name, **arguments}``.
@@ -115,14 +120,41 @@ class Schedule(ABC):
         return f"{self.name}({', '.join(arguments)})"
 
 
+Phases = tuple[tuple[float, ...], tuple[Piece, ...]]
+"""Phase starts (strictly increasing from 0) and the formula of each phase."""
+
+
+class PiecewiseSchedule(Schedule):
+    """A schedule made of phases, each with its own formula (warm-up, cosine, hold, ...).
+
+    Subclasses supply :meth:`phases`; on the per-step Python path they are built once and only
+    the phase holding the step is evaluated.
+    """
+
+    @abstractmethod
+    def phases(self, ops: Ops) -> Phases:
+        """The phase starts and, for each phase, its formula on `ops`."""
+
+    def evaluate(self, t: Value, ops: Ops) -> Value:
+        """Evaluate the phase that holds each step."""
+        if ops is SCALAR:
+            phases = self.__dict__.get("_scalar_phases")
+            if phases is None:
+                phases = self.phases(SCALAR)
+                object.__setattr__(self, "_scalar_phases", phases)
+        else:
+            phases = self.phases(ops)
+        return ops.piecewise(t, *phases)
+
+
 def set_fields(schedule: Schedule, **values: object) -> None:
     """Store checked (normalised) argument values on a frozen schedule."""
     for name, value in values.items():
         object.__setattr__(schedule, name, value)
 
 
-def _bad_step(value: object) -> ValueError:
-    return ValueError(f"the step must be finite and >= 0. Received: step={value!r}")
+def _bad_step(name: str, value: object) -> ValueError:
+    return ValueError(f"{name}(): the step must be finite and >= 0. Received: step={value!r}")
 
 
 def _same(value: object, default: object) -> bool:

@@ -75,7 +75,9 @@ def _schedule(node: ast.expr, text: str) -> Schedule:
 
 
 def _value(node: ast.expr, text: str) -> Any:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)):
+    if isinstance(node, ast.Constant) and (
+        node.value is None or isinstance(node.value, (int, float, str))
+    ):
         return node.value
     if isinstance(node, ast.Name) and node.id in _CONSTANTS:
         return _CONSTANTS[node.id]

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import validation as check
-from .cosine import half_cosine, warmup_ramp
+from .cosine import between, half_cosine, warmup_ramp
 from .ops import Ops, Value
-from .schedule import Schedule, set_fields
+from .schedule import Phases, PiecewiseSchedule, set_fields
 from .validation import Number
 
 SHAPES = ("linear", "cosine", "sqrt")
 
 
 @dataclass(frozen=True, repr=False)
-class WSD(Schedule):
+class WSD(PiecewiseSchedule):
     r"""Warm-up to `peak`, hold it, then decay to `floor` over the last `decay` steps.
 
     With warm-up ``W``, decay ``D``, total ``T = steps`` and decay progress
@@ -95,27 +95,28 @@ class WSD(Schedule):
         """The decay length in steps (`decay` resolved when given as a fraction)."""
         return float(self.__dict__["_lengths"][1])
 
-    def _decayed(self, ops: Ops, progress: Value, peak: float, floor: float) -> Value:
+    def _decayed(self, ops: Ops, elapsed: Value, length: float, peak: float, floor: float) -> Value:
         if self.shape == "cosine":
-            return half_cosine(ops, progress, peak, floor)
+            return half_cosine(ops, elapsed, length, peak, floor)
+        progress = elapsed / length
         if self.shape == "sqrt":
-            return floor + (peak - floor) * (1.0 - ops.sqrt(progress))
-        return floor + (peak - floor) * (1.0 - progress)
+            return between(ops, floor + (peak - floor) * (1.0 - ops.sqrt(progress)), floor, peak)
+        return between(ops, floor + (peak - floor) * (1.0 - progress), floor, peak)
 
-    def evaluate(self, t: Value, ops: Ops) -> Value:
-        """The formula of the class docstring."""
+    def phases(self, ops: Ops) -> Phases:
+        """Warm-up, stable, decay and hold, dropping the empty ones."""
         peak, floor, total = float(self.peak), float(self.floor), float(self.steps)
-        warmup, decay = self.warmup_steps, self.decay_steps
+        warmup, decay, start = self.warmup_steps, self.decay_steps, float(self.warmup_start)
         decay_start = total - decay
 
         def warming(x: Value) -> Value:
-            return warmup_ramp(x, float(self.warmup_start), peak, warmup)
+            return warmup_ramp(ops, x, start, peak, warmup)
 
         def stable(x: Value) -> Value:
             return ops.fill(x, peak)
 
         def decaying(x: Value) -> Value:
-            return self._decayed(ops, (x - decay_start) / decay, peak, floor)
+            return self._decayed(ops, x - decay_start, decay, peak, floor)
 
         def holding(x: Value) -> Value:
             return ops.fill(x, floor)
@@ -124,4 +125,4 @@ class WSD(Schedule):
         pieces = [warming, stable, decaying, holding]
         # Drop empty phases so every piece keeps a non-empty interval.
         keep = [i for i in range(4) if i == 3 or starts[i] < starts[i + 1]]
-        return ops.piecewise(t, [starts[i] for i in keep], [pieces[i] for i in keep])
+        return tuple(starts[i] for i in keep), tuple(pieces[i] for i in keep)

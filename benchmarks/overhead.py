@@ -1,0 +1,86 @@
+"""How much a warmcos schedule costs per evaluation, relative to the bare cosine it wraps.
+
+Run from a clone with warmcos installed:
+
+    python benchmarks/overhead.py            # best of 7 repeats
+    python benchmarks/overhead.py --repeat 3 # quicker, noisier
+
+(a) Scalar path: one step, `s(1234)` and `s(1234.5)`, against one `math.cos(x)` call.
+(b) NumPy path: `s(np.arange(10**7))` against `np.cos` over the same array.
+Each baseline is measured in the same run, so the ratios compare like with like on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import timeit
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+import warmcos
+
+ARRAY_STEPS = 10**7
+
+
+def best_per_call(
+    stmt: str, names: dict[str, Any], repeat: int, number: int | None = None
+) -> float:
+    """Best-of-`repeat` time of one `stmt` in seconds; `number` runs per repeat (auto if None)."""
+    timer = timeit.Timer(stmt, globals=names)
+    if number is None:
+        number, _ = timer.autorange()  # enough runs for >= 0.2 s per repeat
+    return min(timer.repeat(repeat=repeat, number=number)) / number
+
+
+def fmt_time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:8.2f} {unit}"
+    return f"{seconds / 1e-9:8.1f} ns"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7, help="best of this many repeats")
+    args = parser.parse_args()
+    repeat: int = args.repeat
+
+    schedules = {
+        "cosine": warmcos.cosine(peak=0.1, steps=10_000, floor=0.001, warmup=500),
+        "cosine_restarts": warmcos.cosine_restarts(
+            peak=0.1, first_cycle=100, floor=0.001, cycle_mult=1.5, gamma=0.8, warmup=10
+        ),
+    }
+
+    print(
+        f"warmcos {metadata.version('warmcos')}, numpy {np.__version__}, "
+        f"Python {platform.python_version()} on {platform.machine()}"
+    )
+    print(f"best of {repeat} repeats\n")
+    print(f"{'name':<34} {'time':>11}  {'ratio':>8}")
+
+    def row(name: str, seconds: float, baseline: float) -> None:
+        print(f"{name:<34} {fmt_time(seconds):>11}  {seconds / baseline:>7.1f}x")
+
+    # (a) scalar path
+    base = best_per_call("cos(x)", {"cos": math.cos, "x": 1.234}, repeat)
+    row("math.cos(x)  [scalar baseline]", base, base)
+    for name, s in schedules.items():
+        for t in (1234, 1234.5):
+            row(f"{name}({t})", best_per_call("s(t)", {"s": s, "t": t}, repeat), base)
+
+    # (b) NumPy path
+    steps = np.arange(ARRAY_STEPS)
+    base = best_per_call("cos(steps)", {"cos": np.cos, "steps": steps}, repeat, number=1)
+    row("np.cos(arange(10**7)) [baseline]", base, base)
+    for name, s in schedules.items():
+        seconds = best_per_call("s(steps)", {"s": s, "steps": steps}, repeat, number=1)
+        row(f"{name}(arange(10**7))", seconds, base)
+
+
+if __name__ == "__main__":
+    main()
