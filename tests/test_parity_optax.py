@@ -31,18 +31,18 @@ optax options warmcos cannot express (for the README):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
 
 jax = pytest.importorskip("jax")
 optax = pytest.importorskip("optax")
-warmcos = pytest.importorskip("warmcos")
+import jax.numpy as jnp
 
-import jax.numpy as jnp  # noqa: E402
-
-ATOL = 1e-12
+import warmcos
+from curves import assert_curves_match as _assert_curves_match
+from curves import ours as _ours
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -59,22 +59,6 @@ def _peer(schedule: Callable[[jax.Array], jax.Array], n: int) -> np.ndarray:
     assert values.dtype == np.float64, "JAX 64-bit mode is off: the peer computed in float32"
     assert values.shape == (n,)
     return values
-
-
-def _ours(schedule: Callable[[int], float], n: int) -> list[float]:
-    values = [schedule(t) for t in range(n)]
-    assert all(type(v) is float for v in values)
-    return values
-
-
-def _assert_curves_match(peer: Sequence[float], ours: Sequence[float], atol: float = ATOL) -> None:
-    assert len(peer) == len(ours)
-    diffs = [abs(float(p) - o) for p, o in zip(peer, ours, strict=True)]
-    worst = max(range(len(diffs)), key=diffs.__getitem__)
-    assert diffs[worst] <= atol, (
-        f"max |peer - warmcos| = {diffs[worst]:.3e} at step {worst}: "
-        f"peer={float(peer[worst])!r}, warmcos={ours[worst]!r}"
-    )
 
 
 # --- warmup_cosine_decay_schedule, cosine_decay_schedule --------------------------------------

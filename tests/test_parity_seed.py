@@ -21,13 +21,14 @@ Seed options warmcos cannot express, or deliberately changes (for the README):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 
 import pytest
 
-warmcos = pytest.importorskip("warmcos")
-
-ATOL = 1e-12
+import warmcos
+from curves import ATOL
+from curves import assert_curves_match as _assert_curves_match
+from curves import ours as _ours
 
 
 def _seed_restarts_reference(
@@ -66,22 +67,6 @@ def _seed_cycle_lengths(first_cycle_steps: int, cycle_mult: float, warmup_steps:
     while len(lengths) < count:
         lengths.append(int((lengths[-1] - warmup_steps) * cycle_mult) + warmup_steps)
     return lengths
-
-
-def _assert_curves_match(peer: Sequence[float], ours: Sequence[float], atol: float = ATOL) -> None:
-    assert len(peer) == len(ours)
-    diffs = [abs(p - o) for p, o in zip(peer, ours, strict=True)]
-    worst = max(range(len(diffs)), key=diffs.__getitem__)
-    assert diffs[worst] <= atol, (
-        f"max |seed - warmcos| = {diffs[worst]:.3e} at step {worst}: "
-        f"seed={peer[worst]!r}, warmcos={ours[worst]!r}"
-    )
-
-
-def _ours(schedule: Callable[[int], float], n: int) -> list[float]:
-    values = [schedule(t) for t in range(n)]
-    assert all(type(v) is float for v in values)
-    return values
 
 
 RESTARTS_GRID = [

@@ -26,11 +26,10 @@ from typing import Any
 import pytest
 
 torch = pytest.importorskip("torch")
-warmcos = pytest.importorskip("warmcos")
+from torch.optim import lr_scheduler
 
-from torch.optim import lr_scheduler  # noqa: E402
-
-from warmcos.torch import LRScheduler  # noqa: E402
+import warmcos
+from warmcos.torch import LRScheduler
 
 ATOL = 1e-12
 BASE_LRS = (0.1, 0.025)  # two param groups, group 1 at a quarter of group 0

@@ -33,15 +33,16 @@ transformers options warmcos cannot express (for the README):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
-warmcos = pytest.importorskip("warmcos")
-
-ATOL = 1e-12
+import warmcos
+from curves import ATOL
+from curves import assert_curves_match as _assert_curves_match
+from curves import ours as _ours
 
 MakeScheduler = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
 
@@ -60,22 +61,6 @@ def _stepped_lrs(make_scheduler: MakeScheduler, base_lr: float, n: int) -> list[
         optimizer.step()
         scheduler.step()
     return lrs
-
-
-def _ours(schedule: Callable[[int], float], n: int) -> list[float]:
-    values = [schedule(t) for t in range(n)]
-    assert all(type(v) is float for v in values)
-    return values
-
-
-def _assert_curves_match(peer: Sequence[float], ours: Sequence[float], atol: float = ATOL) -> None:
-    assert len(peer) == len(ours)
-    diffs = [abs(p - o) for p, o in zip(peer, ours, strict=True)]
-    worst = max(range(len(diffs)), key=diffs.__getitem__)
-    assert diffs[worst] <= atol, (
-        f"max |peer - warmcos| = {diffs[worst]:.3e} at step {worst}: "
-        f"peer={peer[worst]!r}, warmcos={ours[worst]!r}"
-    )
 
 
 # --- get_cosine_schedule_with_warmup ----------------------------------------------------------

@@ -18,8 +18,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import warmcos  # noqa: E402
-from warmcos.torch import CosineAnnealingWarmupRestarts, LRScheduler  # noqa: E402
+import warmcos
+from warmcos.torch import CosineAnnealingWarmupRestarts, LRScheduler
 
 RESTARTS = warmcos.cosine_restarts(
     peak=0.2, first_cycle=12, floor=0.004, cycle_mult=1.5, gamma=0.8, warmup=3

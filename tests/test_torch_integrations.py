@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 torch = pytest.importorskip("torch")
-warmcos = pytest.importorskip("warmcos")
-
-from warmcos.torch import LRScheduler  # noqa: E402
+import warmcos
+from warmcos.torch import LRScheduler
 
 IN_FEATURES = 6
 

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
-import warmcos  # noqa: E402
-from warmcos.torch import LRScheduler  # noqa: E402
+import warmcos
+from warmcos.torch import LRScheduler
 
 try:
     from tests import reference

@@ -24,7 +24,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from warmcos.torch import CosineAnnealingWarmupRestarts  # noqa: E402
+from warmcos.torch import CosineAnnealingWarmupRestarts
 
 
 def _seed_steps(
