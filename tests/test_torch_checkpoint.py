@@ -325,3 +325,40 @@ def test_a_state_that_is_not_a_warmcos_scheduler_state_is_refused() -> None:
     scheduler = LRScheduler(optimizer, RESTARTS)
     with pytest.raises(ValueError, match="not a warmcos scheduler state"):
         scheduler.load_state_dict(torch_scheduler.state_dict())
+
+
+def _cosine_run(steps: int, **options: Any) -> tuple[torch.optim.Optimizer, LRScheduler]:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    return optimizer, LRScheduler(optimizer, warmcos.cosine(peak=0.1, steps=steps), **options)
+
+
+def test_on_mismatch_keep_takes_only_the_progress_from_a_checkpoint() -> None:
+    # Extending a run: the checkpoint's schedule ends at 100, the new one at 200.
+    _, old = _cosine_run(100)
+    for _ in range(10):
+        old.step()
+    optimizer, longer = _cosine_run(200, on_mismatch="keep")
+    longer.load_state_dict(old.state_dict())
+    assert longer.schedules == [warmcos.cosine(peak=0.1, steps=200)]
+    assert longer.last_epoch == 10
+    assert optimizer.param_groups[0]["lr"] == warmcos.cosine(peak=0.1, steps=200)(10)
+
+
+def test_on_mismatch_adopt_takes_the_checkpoint_configuration_without_an_argument() -> None:
+    # Trainers call load_state_dict(state) with no options: the constructor decides.
+    _, old = _cosine_run(100)
+    for _ in range(10):
+        old.step()
+    optimizer, resumed = _cosine_run(200, on_mismatch="adopt")
+    resumed.load_state_dict(old.state_dict())
+    assert resumed.schedules == [warmcos.cosine(peak=0.1, steps=100)]
+    assert optimizer.param_groups[0]["lr"] == warmcos.cosine(peak=0.1, steps=100)(10)
+
+
+def test_on_mismatch_rejects_an_unknown_policy_before_touching_the_optimizer() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(
+        ValueError, match=r"`on_mismatch` must be one of .*Received: on_mismatch='x'"
+    ):
+        LRScheduler(optimizer, warmcos.cosine(peak=0.1, steps=10), on_mismatch="x")
+    assert "initial_lr" not in optimizer.param_groups[0]

@@ -26,6 +26,7 @@ from ._core.schedule import Schedule, from_dict
 __all__ = ["CosineAnnealingWarmupRestarts", "LRScheduler"]
 
 GROUP_SCALINGS = ("ratio", "absolute")
+MISMATCH_POLICIES = ("error", "adopt", "keep")
 _KEY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<index>\d+)\])?$")
 
 
@@ -56,6 +57,9 @@ class LRScheduler(_TorchLRScheduler):
         hyperparameters: More param-group keys to schedule, each with its schedule in absolute
             values, applied to every group: ``{"momentum": ..., "betas[0]": ...,
             "weight_decay": ...}``.
+        on_mismatch: What :meth:`load_state_dict` does with a checkpoint from a differently
+            configured scheduler: ``"error"`` (default), ``"adopt"`` its configuration, or
+            ``"keep"`` this one and take only its progress.
 
     Raises:
         TypeError, ValueError: Bad arguments, before the optimizer is touched.
@@ -83,6 +87,7 @@ class LRScheduler(_TorchLRScheduler):
         last_step: int = -1,
         group_scaling: str = "ratio",
         hyperparameters: Mapping[str, Schedule] | None = None,
+        on_mismatch: str = "error",
     ) -> None:
         where = f"{type(self).__name__}()"
         if not isinstance(optimizer, Optimizer):
@@ -94,6 +99,7 @@ class LRScheduler(_TorchLRScheduler):
         self.schedules = _schedules(where, schedule, len(groups))
         self.steps_per_unit = check.positive(where, "steps_per_unit", steps_per_unit)
         self.group_scaling = check.choice(where, "group_scaling", group_scaling, GROUP_SCALINGS)
+        self.on_mismatch = check.choice(where, "on_mismatch", on_mismatch, MISMATCH_POLICIES)
         if check.number(where, "last_step", last_step) < -1:
             raise check.fail(where, "last_step", "be >= -1", last_step=last_step)
         self.hyperparameters = _hyperparameters(where, hyperparameters, groups)
@@ -209,18 +215,26 @@ class LRScheduler(_TorchLRScheduler):
             },
         }
 
-    def load_state_dict(self, state_dict: dict[str, Any], *, adopt: bool = False) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any], *, adopt: bool | None = None) -> None:
         """Resume from :meth:`state_dict` and write the resumed values into the optimizer.
+
+        A checkpoint written by a differently configured scheduler (another schedule,
+        ``steps_per_unit``, ``group_scaling`` or ``hyperparameters``) is refused, because loading
+        it would silently change the run. The scheduler's `on_mismatch` decides otherwise
+        (trainers call ``load_state_dict(state)`` with no options): ``"adopt"`` takes the
+        checkpoint's configuration, ``"keep"`` keeps this scheduler's and takes only the
+        checkpoint's progress (to extend a run with a longer schedule, say).
 
         Args:
             state_dict: What :meth:`state_dict` returned (possibly through ``torch.save`` and
                 ``torch.load(..., weights_only=True)``).
-            adopt: Take the checkpoint's schedules and settings instead of refusing a checkpoint
-                whose configuration differs from this scheduler's.
+            adopt: True takes the checkpoint's configuration (as ``on_mismatch="adopt"``);
+                None (default) follows `on_mismatch`.
 
         Raises:
-            ValueError: The checkpoint's configuration differs and `adopt` is False.
+            ValueError: The configurations differ and neither `adopt` nor `on_mismatch` allows it.
         """
+        policy = "adopt" if adopt else self.on_mismatch
         where = f"{type(self).__name__}.load_state_dict()"
         missing = {"last_step", "schedules", "base_lrs"} - set(state_dict)
         if missing:
@@ -242,15 +256,17 @@ class LRScheduler(_TorchLRScheduler):
             "hyperparameters": hyperparameters,
         }
         differing = [name for name in mine if mine[name] != theirs[name]]
-        if differing and not adopt:
+        if differing and policy == "error":
             details = "; ".join(
                 f"{n}: checkpoint {theirs[n]!r}, here {mine[n]!r}" for n in differing
             )
             raise ValueError(
                 f"{where}: the checkpoint was written by a differently configured scheduler "
-                f"({details}). Pass adopt=True to take the checkpoint's configuration"
+                f"({details}). Pass adopt=True (or create the scheduler with "
+                "on_mismatch='adopt') to take the checkpoint's configuration, or "
+                "on_mismatch='keep' to keep this one and take only the progress"
             )
-        if differing:
+        if differing and policy == "adopt":
             self.schedules = schedules
             self.steps_per_unit = theirs["steps_per_unit"]
             self.group_scaling = theirs["group_scaling"]

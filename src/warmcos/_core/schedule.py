@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
-from .ops import NUMPY, SCALAR, Ops, Piece, TorchOps, Value
+from .ops import NUMPY, SCALAR, Ops, Piece, Value
 
 REGISTRY: dict[str, type[Schedule]] = {}
 """Every schedule class by its spec name (``"cosine"``, ``"join"``, ...)."""
@@ -84,6 +84,8 @@ class Schedule(ABC):
 
     def _evaluate_torch(self, t: Any) -> Any:
         import torch
+
+        from .ops_torch import TorchOps
 
         steps = t if t.is_floating_point() else t.to(torch.float64)
         valid = (steps >= 0) & (steps < math.inf)
