@@ -40,8 +40,8 @@ def schedule(
             default, 2**31 - 1, is the largest int32 step count.
 
     Returns:
-        ``f(step) -> jnp.ndarray`` with the shape of `step`: ``f(t) == schedule(t / steps_per_unit)``
-        within `dtype` rounding. Negative steps read as 0.
+        ``f(step) -> jnp.ndarray`` with the shape of `step`, equal to
+        ``schedule(step / steps_per_unit)`` within `dtype` rounding. Negative steps read as 0.
 
     Raises:
         TypeError, ValueError: Bad arguments.

@@ -86,11 +86,16 @@ class NamespaceOps:
 
     def bucket(self, table: Value, t: Value) -> Value:
         """Index of the last entry <= each `t`."""
-        return self.xp.searchsorted(table, t, side="right") - 1
+        return self._count(table, t) - 1
 
     def count_at_most(self, table: Value, t: Value) -> Value:
         """How many entries are <= each `t`."""
-        return self._cast(self.xp.searchsorted(table, t, side="right"))
+        return self._cast(self._count(table, t))
+
+    def _count(self, table: Value, t: Value) -> Value:
+        # TensorFlow's searchsorted takes 1-D values only: flatten, then restore the shape.
+        flat = self.xp.reshape(t, (-1,))
+        return self.xp.reshape(self.xp.searchsorted(table, flat, side="right"), self.xp.shape(t))
 
     def take(self, table: Value, index: Value) -> Value:
         """Gather entries."""
@@ -116,7 +121,7 @@ class NamespaceOps:
         return x
 
 
-def evaluate_traced(schedule: Any, step: Value, ops: NamespaceOps, steps_per_unit: float) -> Value:
+def evaluate_traced(schedule: Any, step: Value, ops: Any, steps_per_unit: float) -> Value:
     """The schedule at a traced `step` (any int or float dtype), in float64.
 
     The position is ``step / steps_per_unit``, clipped to ``[0, horizon]``: a traced step cannot

@@ -11,12 +11,19 @@ from .ops import Piece, Value, select_pieces
 
 
 class TorchOps:
-    """torch tensors on the device and in the floating dtype of the step tensor."""
+    """torch tensors on the device and in the floating dtype of the step tensor.
 
-    def __init__(self, like: Any) -> None:
+    Args:
+        like: A tensor whose dtype and device the values take.
+        horizon: For traced use (Keras' torch backend): a fixed bound on the steps, so the
+            restart table needs no ``.item()`` of the steps.
+    """
+
+    def __init__(self, like: Any, horizon: float | None = None) -> None:
         self._torch = torch
         self.dtype = like.dtype
         self.device = like.device
+        self.horizon = horizon
 
     def _tensor(self, x: Value) -> Any:
         if isinstance(x, self._torch.Tensor):
@@ -84,7 +91,9 @@ class TorchOps:
         return self._tensor(x).to(self.dtype)
 
     def upper(self, t: Value) -> float:
-        """The largest step (0 for no steps)."""
+        """The largest step (0 for no steps), or the fixed horizon when one was given."""
+        if self.horizon is not None:
+            return self.horizon
         return float(t.max().item()) if t.numel() else 0.0
 
     def piecewise(self, t: Value, starts: Sequence[float], pieces: Sequence[Piece]) -> Value:
