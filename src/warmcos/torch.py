@@ -22,8 +22,9 @@ from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 from ._core import validation as check
 from ._core.restarts import CosineRestarts
 from ._core.schedule import Schedule, from_dict
+from .range_test import RangeTestResult, find_lr
 
-__all__ = ["CosineAnnealingWarmupRestarts", "LRScheduler"]
+__all__ = ["CosineAnnealingWarmupRestarts", "LRScheduler", "RangeTestResult", "find_lr"]
 
 GROUP_SCALINGS = ("ratio", "absolute")
 MISMATCH_POLICIES = ("error", "adopt", "keep")
