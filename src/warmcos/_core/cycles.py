@@ -32,6 +32,9 @@ MAX_TABULATED_CYCLES = 1 << 22
 
 _BEYOND = float(2**62)
 
+_MAX_DENOMINATOR = 1 << 1024
+"""Past this, the geometric rule's exact fractions are rounded back to floats (see `_extend`)."""
+
 _TAIL_TERMS = 2
 """Past the table a start is one product and one sum of inputs: snap within that rounding."""
 """Starts past this are not needed: no float64 step lies between them exactly."""
@@ -115,6 +118,12 @@ class CycleTable:
                 warmup = self._warmup_of(index)
                 exact_start += Fraction(warmup) + exact_decay
                 next_decay = self._next_decay(exact_decay)
+                if isinstance(next_decay, Fraction) and next_decay.denominator > _MAX_DENOMINATOR:
+                    # Powers of a decimal `cycle_mult` grow ever longer fractions, and after a
+                    # few hundred cycles no start is meant to be an integer any more: go on in
+                    # float precision, rounding each term once.
+                    next_decay = Fraction(float(next_decay))
+                    exact_start = Fraction(float(exact_start))
                 if self.integer_rule:
                     start = float(exact_start)
                 else:
