@@ -61,8 +61,11 @@ class NamespaceOps:
         return self.xp.abs(x)
 
     def where(self, condition: Value, if_true: Value, if_false: Value) -> Value:
-        """Select elementwise."""
-        return self.xp.where(condition, if_true, if_false)
+        """Select elementwise (Python numbers become float64, not the namespace's default)."""
+        return self.xp.where(condition, self._as_float(if_true), self._as_float(if_false))
+
+    def _as_float(self, value: Value) -> Value:
+        return self._cast(value) if isinstance(value, (int, float)) else value
 
     def minimum(self, a: Value, b: Value) -> Value:
         """Elementwise minimum."""
