@@ -17,13 +17,14 @@ import jax.numpy as jnp
 
 from ._core import validation as check
 from ._core.ops_graph import DEFAULT_HORIZON, NamespaceOps, evaluate_traced
-from ._core.schedule import Schedule
+from ._core.schedule import Schedule, from_dict
+from ._core.spec import parse
 
 __all__ = ["schedule"]
 
 
 def schedule(
-    schedule: Schedule,
+    schedule: Schedule | str | dict[str, Any],
     *,
     steps_per_unit: float = 1,
     dtype: Any = jnp.float32,
@@ -32,7 +33,7 @@ def schedule(
     """Wrap a warmcos schedule as an optax schedule.
 
     Args:
-        schedule: Any warmcos schedule.
+        schedule: Any warmcos schedule, its spec string, or its ``to_dict()`` data.
         steps_per_unit: Optimizer steps per unit of the schedule (a schedule written in epochs
             and updated once per batch uses the number of batches per epoch).
         dtype: The dtype of the returned learning rate.
@@ -55,6 +56,10 @@ def schedule(
         >>> optimizer = optax.adamw(learning_rate=lr)
     """
     where = "warmcos.optax.schedule()"
+    if isinstance(schedule, str):
+        schedule = parse(schedule)
+    elif isinstance(schedule, dict):
+        schedule = from_dict(schedule)
     if not isinstance(schedule, Schedule):
         raise TypeError(
             f"{where}: `schedule` must be a warmcos schedule. "
