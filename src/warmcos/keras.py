@@ -126,6 +126,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at `step` (an int or float tensor, or a Python number)."""
+        step = keras.ops.convert_to_tensor(step)
         eager = _eager_torch_step(step)
         if eager is not None:
             # Keras' torch backend runs eagerly: the per-step Python path (the same formula in
@@ -133,7 +134,6 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
             value = self.schedule(min(max(eager / self.steps_per_unit, 0.0), self.horizon))
             return keras.ops.convert_to_tensor(value, dtype=keras.config.floatx())
         with _float64_enabled():
-            step = keras.ops.convert_to_tensor(step)
             ops = _float64_ops(step, self.horizon)
             value = evaluate_traced(self.schedule, step, ops, self.steps_per_unit)
             return keras.ops.cast(value, keras.config.floatx())
