@@ -233,10 +233,11 @@ def find_lr(
             f"{where}: `optimizer` must be a torch.optim.Optimizer. "
             f"Received: {type(optimizer).__name__}"
         )
-    stream = _cycled(batches, where)
-
+    # The snapshot comes first: iterating `batches` (a shuffling DataLoader) draws from torch's
+    # random state, which is restored too.
     saved = _Snapshot(model, optimizer)
     try:
+        stream = _cycled(batches, where)
         lrs, losses, smoothed, reason = _run(
             model, loss_fn, stream, optimizer, low, high, count, beta, factor
         )
@@ -293,7 +294,8 @@ def _run(
         current = average / (1 - beta ** (index + 1))
         smoothed.append(current)
         best = min(best, current)
-        if index > 0 and current > factor * best:
+        # `factor` times the minimum, measured from it (so a negative loss works too).
+        if index > 0 and current > best + (factor - 1) * abs(best):
             return lrs, losses, smoothed, "diverged"
     return lrs, losses, smoothed, "end"
 
@@ -327,6 +329,8 @@ class _Snapshot:
         self.model_state = {
             key: value.detach().clone() for key, value in model.state_dict().items()
         }
+        # Non-persistent buffers are missing from state_dict(): copy every buffer by object.
+        self.buffers = [(buffer, buffer.detach().clone()) for buffer in model.buffers()]
         self.optimizer_state = copy.deepcopy(optimizer.state_dict())
         self.group_values = [
             {key: _copy(value) for key, value in group.items() if key != "params"}
@@ -344,6 +348,8 @@ class _Snapshot:
     def restore(self) -> None:
         with torch.no_grad():
             self.model.load_state_dict(self.model_state)
+            for buffer, value in self.buffers:
+                buffer.copy_(value)
         self.optimizer.load_state_dict(self.optimizer_state)
         groups = self.optimizer.param_groups
         for group, values, tensors in zip(
