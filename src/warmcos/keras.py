@@ -20,8 +20,8 @@ import keras
 from ._core import validation as check
 from ._core.cosine import Cosine
 from ._core.ops_graph import DEFAULT_HORIZON, NamespaceOps, evaluate_traced
-from ._core.schedule import Schedule, from_dict
-from ._core.spec import parse
+from ._core.schedule import Schedule
+from ._core.spec import as_schedule
 
 __all__ = ["CosineAnnealingLRScheduler", "LearningRateSchedule"]
 
@@ -111,16 +111,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
     ) -> None:
         super().__init__()
         where = f"{type(self).__name__}()"
-        if isinstance(schedule, str):
-            schedule = parse(schedule)
-        elif isinstance(schedule, dict):
-            schedule = from_dict(schedule)
-        if not isinstance(schedule, Schedule):
-            raise TypeError(
-                f"{where}: `schedule` must be a warmcos schedule, spec string or dict. "
-                f"Received: schedule={schedule!r} of type {type(schedule).__name__}"
-            )
-        self.schedule = schedule
+        self.schedule = as_schedule(schedule, where)
         self.steps_per_unit = check.positive(where, "steps_per_unit", steps_per_unit)
         self.horizon = float(check.positive(where, "horizon", horizon))
 

@@ -17,8 +17,8 @@ import jax.numpy as jnp
 
 from ._core import validation as check
 from ._core.ops_graph import DEFAULT_HORIZON, NamespaceOps, evaluate_traced
-from ._core.schedule import Schedule, from_dict
-from ._core.spec import parse
+from ._core.schedule import Schedule
+from ._core.spec import as_schedule
 
 __all__ = ["schedule"]
 
@@ -56,15 +56,7 @@ def schedule(
         >>> optimizer = optax.adamw(learning_rate=lr)
     """
     where = "warmcos.optax.schedule()"
-    if isinstance(schedule, str):
-        schedule = parse(schedule)
-    elif isinstance(schedule, dict):
-        schedule = from_dict(schedule)
-    if not isinstance(schedule, Schedule):
-        raise TypeError(
-            f"{where}: `schedule` must be a warmcos schedule. "
-            f"Received: schedule={schedule!r} of type {type(schedule).__name__}"
-        )
+    schedule = as_schedule(schedule, where)
     units = check.positive(where, "steps_per_unit", steps_per_unit)
     limit = check.positive(where, "horizon", horizon)
     ops = NamespaceOps(

@@ -6,7 +6,7 @@ import ast
 import dataclasses
 from typing import Any
 
-from .schedule import REGISTRY, Schedule, build
+from .schedule import REGISTRY, Schedule, build, from_dict
 
 _CONSTANTS = {"None": None, "True": True, "False": False}
 
@@ -93,3 +93,21 @@ def _value(node: ast.expr, text: str) -> Any:
         f"parse(): spec values must be numbers, strings, lists, None, True, False or schedule "
         f"calls. Received: {ast.unparse(node)!r} in {text!r}"
     )
+
+
+def as_schedule(value: object, where: str) -> Schedule:
+    """`value` as a schedule: a schedule itself, its spec string, or its ``to_dict()`` data.
+
+    Raises:
+        TypeError: Anything else.
+    """
+    if isinstance(value, str):
+        value = parse(value)
+    elif isinstance(value, dict):
+        value = from_dict(value)
+    if not isinstance(value, Schedule):
+        raise TypeError(
+            f"{where}: `schedule` must be a warmcos schedule, its spec string or its to_dict() "
+            f"data. Received: schedule={value!r} of type {type(value).__name__}"
+        )
+    return value
