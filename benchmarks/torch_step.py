@@ -19,12 +19,12 @@ import cProfile
 import io
 import platform
 import pstats
-import timeit
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
+from timing import best_per_call, fmt_time
 from torch.optim import lr_scheduler
 
 import warmcos
@@ -104,18 +104,9 @@ CANDIDATES: dict[str, Callable[[torch.optim.Optimizer], Any]] = {
 }
 
 
-def best_per_call(step: Callable[[], None], repeat: int) -> float:
+def step_time(step: Callable[[], None], repeat: int) -> float:
     """Best-of-`repeat` time of one `step()` in seconds."""
-    timer = timeit.Timer("step()", globals={"step": step})
-    number, _ = timer.autorange()  # enough calls for >= 0.2 s per repeat
-    return min(timer.repeat(repeat=repeat, number=number)) / number
-
-
-def fmt_time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:8.2f} {unit}"
-    return f"{seconds / 1e-9:8.1f} ns"
+    return best_per_call("step()", {"step": step}, repeat)
 
 
 def profile_step(groups: int, make: Callable[[torch.optim.Optimizer], Any]) -> str:
@@ -161,11 +152,11 @@ def main() -> None:
     rows: dict[str, list[float]] = {}
     floors = []
     for groups in GROUP_COUNTS:
-        floors.append(best_per_call(floor_step(make_optimizer(groups)), args.repeat))
+        floors.append(step_time(floor_step(make_optimizer(groups)), args.repeat))
     rows["floor: write a float per group"] = floors
     for name, make in CANDIDATES.items():
         rows[name] = [
-            best_per_call(make(make_optimizer(groups)).step, args.repeat) for groups in GROUP_COUNTS
+            step_time(make(make_optimizer(groups)).step, args.repeat) for groups in GROUP_COUNTS
         ]
     for name, times in rows.items():
         line = f"{name:<38}"

@@ -16,7 +16,6 @@ from warmcos._phases import (
     default_horizon,
     natural_end,
     phases,
-    restart_peak_and_floor,
     run_length,
     summarize,
 )
@@ -95,7 +94,7 @@ def test_restart_peak_and_floor_match_the_schedule_in_every_gamma_mode() -> None
             peak=1.0, first_cycle=40, floor=0.2, gamma=0.5, warmup=4, gamma_mode=mode
         )
         for k in range(4):
-            peak, floor = restart_peak_and_floor(s, k)
+            peak, floor = s.cycle_peak_and_floor(k)
             start, end = s.cycle_start(k), s.cycle_start(k + 1)
             assert s(start + 4) == pytest.approx(peak, rel=1e-15)  # end of the warm-up
             assert s(math.nextafter(end, 0)) == pytest.approx(floor, abs=1e-12)
@@ -103,7 +102,7 @@ def test_restart_peak_and_floor_match_the_schedule_in_every_gamma_mode() -> None
     scale = warmcos.cosine_restarts(
         peak=1.0, first_cycle=40, floor=0.2, gamma=0.5, gamma_mode="scale"
     )
-    assert restart_peak_and_floor(scale, 2) == (0.25, 0.05)
+    assert scale.cycle_peak_and_floor(2) == (0.25, 0.05)
 
 
 def test_restarts_with_max_cycles_hold_and_warm_up_first_only() -> None:

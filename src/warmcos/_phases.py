@@ -216,34 +216,12 @@ def _wsd_phases(s: WSD) -> Iterator[Phase]:
     yield Phase("hold", steps, math.inf, floor, floor)
 
 
-def restart_peak_and_floor(s: CosineRestarts, cycle: int) -> tuple[float, float]:
-    """``P[cycle]`` and ``F[cycle]`` of a restart schedule, by its `gamma_mode` (see its docs).
-
-    Example:
-        >>> import warmcos
-        >>> s = warmcos.cosine_restarts(peak=1.0, first_cycle=10, floor=0.1, gamma=0.5)
-        >>> restart_peak_and_floor(s, 2)
-        (0.25, 0.1)
-    """
-    peak, floor, gamma = float(s.peak), float(s.floor), float(s.gamma)
-    if gamma == 1:
-        return peak, floor
-    decay = gamma ** float(cycle)
-    if s.gamma_mode == "peak":
-        return max(peak * decay, floor), floor
-    if s.gamma_mode == "amplitude":
-        return floor + (peak - floor) * decay, floor
-    return peak * decay, floor * decay
-
-
 def _restart_phases(s: CosineRestarts) -> Iterator[Phase]:
-    first_warmup = s.warmup_steps
-    later_warmup = first_warmup if s.warmup_cycles == "every" else 0.0
     cycle = 0
     while s.max_cycles is None or cycle < s.max_cycles:
         start, end = s.cycle_start(cycle), s.cycle_start(cycle + 1)
-        warmup = first_warmup if cycle == 0 else later_warmup
-        peak, floor = restart_peak_and_floor(s, cycle)
+        warmup = s.cycle_warmup(cycle)
+        peak, floor = s.cycle_peak_and_floor(cycle)
         if warmup > 0:
             ramp_from = floor if s.warmup_start is None else float(s.warmup_start)
             yield Phase(WARMUP, start, start + warmup, ramp_from, peak, cycle=cycle)
@@ -251,7 +229,7 @@ def _restart_phases(s: CosineRestarts) -> Iterator[Phase]:
         if math.isinf(end):  # cycles past 2**62 steps: nothing more to list
             return
         cycle += 1
-    _, last_floor = restart_peak_and_floor(s, cycle - 1)
+    _, last_floor = s.cycle_peak_and_floor(cycle - 1)
     yield Phase("hold", s.cycle_start(cycle), math.inf, last_floor, last_floor)
 
 

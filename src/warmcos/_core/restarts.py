@@ -187,6 +187,25 @@ class CosineRestarts(Schedule):
         cycle, _, _ = cycles.locate(t, SCALAR, float(t))
         return int(cycle)
 
+    def cycle_peak_and_floor(self, cycle: int) -> tuple[float, float]:
+        """``P[cycle]`` and ``F[cycle]``, by `gamma_mode` (the formulas of the class docstring).
+
+        Example:
+            >>> import warmcos
+            >>> s = warmcos.cosine_restarts(peak=1.0, first_cycle=10, floor=0.1, gamma=0.5)
+            >>> s.cycle_peak_and_floor(2)
+            (0.25, 0.1)
+        """
+        cycle = check.whole("cycle_peak_and_floor()", "cycle", cycle, minimum=0)
+        peak, floor = self._peak_and_floor(SCALAR, float(cycle))
+        return float(peak), float(floor)
+
+    def cycle_warmup(self, cycle: int) -> float:
+        """``W[cycle]``: the warm-up length of cycle `cycle`, by `warmup_cycles`."""
+        cycle = check.whole("cycle_warmup()", "cycle", cycle, minimum=0)
+        cycles: CycleTable = self.__dict__["_cycles"]
+        return cycles.warmup if cycle == 0 else cycles.later_warmup
+
     def _peak_and_floor(self, ops: Ops, cycle: Value) -> tuple[Value, Value]:
         peak, floor = float(self.peak), float(self.floor)
         if self.gamma == 1:
