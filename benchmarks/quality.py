@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             test = future.result()
             tests[str(test["seed"])] = test
         save()
-        from warmcos.range_test import find_lr
+        from warmcos.torch import find_lr
 
         default_rule = find_lr.__kwdefaults__["rule"]
         center = args.center or tests["0"]["suggestions"][default_rule]

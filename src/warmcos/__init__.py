@@ -12,10 +12,13 @@ Example:
 """
 
 from ._core.baselines import Constant, Exponential, Linear, MultiStep, Step
+from ._core.budget import ChangedBudget, decay_now
 from ._core.cosine import Cosine
 from ._core.join import Join
+from ._core.ramp import Ramp
 from ._core.restarts import CosineRestarts
 from ._core.schedule import Schedule, from_dict
+from ._core.segments import Segment
 from ._core.spec import parse
 from ._core.wsd import WSD
 
@@ -32,9 +35,12 @@ multistep = MultiStep
 exponential = Exponential
 wsd = WSD
 join = Join
+ramp = Ramp
+change_budget = ChangedBudget
 
 __all__ = [
     "WSD",
+    "ChangedBudget",
     "Constant",
     "Cosine",
     "CosineRestarts",
@@ -42,18 +48,23 @@ __all__ = [
     "Join",
     "Linear",
     "MultiStep",
+    "Ramp",
     "Schedule",
+    "Segment",
     "Step",
     "__version__",
+    "change_budget",
     "constant",
     "cosine",
     "cosine_restarts",
+    "decay_now",
     "exponential",
     "from_dict",
     "join",
     "linear",
     "multistep",
     "parse",
+    "ramp",
     "step",
     "wsd",
 ]

@@ -6,6 +6,14 @@ schedule's formula is evaluated in float64 (exact restart boundaries for integer
 horizon) and the learning rate is returned in ``keras.config.floatx()``. Both classes are
 registered as Keras serialisable, so ``model.save`` / ``keras.models.load_model`` restore them
 (the loading process imports ``warmcos.keras``, as for any Keras extension).
+
+:func:`change_budget` (or the :class:`ChangeBudget` callback) gives a running or resumed ``fit``
+another length without a jump in the learning rate (see README, "Changing the budget mid-run").
+
+A step whose value is known when the schedule is called (a Python number, NumPy data, an eager
+tensor or variable) is checked as the core checks a step: a negative, NaN or infinite step, or
+one that is not a real number, raises. Only a traced step (inside ``tf.function``, ``jax.jit``
+or ``torch.compile``) is clamped instead, since it cannot raise.
 """
 
 from __future__ import annotations
@@ -16,14 +24,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import keras
+import numpy as np
 
 from ._core import validation as check
+from ._core.budget import ChangedBudget
 from ._core.cosine import Cosine
 from ._core.ops_graph import DEFAULT_HORIZON, NamespaceOps, evaluate_traced
 from ._core.schedule import Schedule
 from ._core.spec import as_schedule
 
-__all__ = ["CosineAnnealingLRScheduler", "LearningRateSchedule"]
+__all__ = ["ChangeBudget", "CosineAnnealingLRScheduler", "LearningRateSchedule", "change_budget"]
 
 
 def _float64_ops(step: Any, horizon: float) -> Any:
@@ -57,16 +67,25 @@ def _float64_ops(step: Any, horizon: float) -> Any:
     )
 
 
-def _eager_torch_step(step: Any) -> float | None:
-    """The step as a Python float when it is a concrete (not traced) scalar torch tensor."""
-    if keras.backend.backend() != "torch":
-        return None
-    import torch
+def _traced(step: Any) -> bool:
+    """Whether `step` is a symbolic tensor, whose value is not known while the graph is built."""
+    if not (keras.ops.is_tensor(step) or isinstance(step, keras.Variable)):
+        return False  # Python or NumPy data
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-    if not isinstance(step, torch.Tensor) or step.ndim != 0 or torch.compiler.is_compiling():
-        return None
-    value = float(step.item())
-    return value if math.isfinite(value) else None
+        return not tf.executing_eagerly()
+    if backend == "jax":
+        import jax
+
+        value = step.value if isinstance(step, keras.Variable) else step
+        return isinstance(value, jax.core.Tracer)
+    if backend == "torch":
+        import torch
+
+        return bool(torch.compiler.is_compiling())
+    return False
 
 
 @contextlib.contextmanager
@@ -94,6 +113,10 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
             schedule written in epochs).
         horizon: The largest step evaluated exactly; later steps read as the horizon.
 
+    Raises:
+        TypeError, ValueError: Bad arguments; when called, a concrete step that is not a real
+            number, or is negative, NaN or infinite (a traced step reads as 0 when negative).
+
     Example:
         >>> import keras, warmcos
         >>> from warmcos.keras import LearningRateSchedule
@@ -117,13 +140,16 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at `step` (an int or float tensor, or a Python number)."""
-        step = keras.ops.convert_to_tensor(step)
-        eager = _eager_torch_step(step)
-        if eager is not None:
-            # Keras' torch backend runs eagerly: the per-step Python path (the same formula in
-            # float64) costs a few microseconds where tensor operations cost a fraction of a ms.
-            value = self.schedule(min(max(eager / self.steps_per_unit, 0.0), self.horizon))
+        if not _traced(step):
+            # A concrete step: checked, then the core's own float64 path (a scalar costs a few
+            # microseconds where eager tensor operations cost a fraction of a millisecond).
+            if keras.ops.is_tensor(step) or isinstance(step, keras.Variable):
+                step = keras.ops.convert_to_numpy(step)
+            steps = check.steps(f"{type(self).__name__}()", step)
+            t = np.minimum(steps / self.steps_per_unit, self.horizon)
+            value = self.schedule(float(t)) if t.ndim == 0 else self.schedule(t)
             return keras.ops.convert_to_tensor(value, dtype=keras.config.floatx())
+        step = keras.ops.convert_to_tensor(step)
         with _float64_enabled():
             ops = _float64_ops(step, self.horizon)
             value = evaluate_traced(self.schedule, step, ops, self.steps_per_unit)
@@ -199,3 +225,145 @@ class CosineAnnealingLRScheduler(LearningRateSchedule):
     def from_config(cls, config: dict[str, Any]) -> CosineAnnealingLRScheduler:
         """Rebuild from :meth:`get_config`."""
         return cls(**config)
+
+
+def change_budget(target: Any, steps: float, *, at: float | None = None) -> LearningRateSchedule:
+    """Give a model's (or optimizer's) schedule another length from now on, without a jump.
+
+    The optimizer's :class:`LearningRateSchedule` is replaced by one of
+    ``warmcos.change_budget(schedule, at, steps)`` with the same ``steps_per_unit`` and
+    ``horizon``: the same values up to `at`, then the rest of the schedule re-timed to end at
+    `steps` (a warm-up keeps its length, a ``wsd`` plateau absorbs the change), still ending at
+    its floor. At `at` the values agree, so the next update continues where the last one left
+    off. A :class:`CosineAnnealingLRScheduler` becomes a plain :class:`LearningRateSchedule`.
+
+    Given a model, its train function is traced again (``make_train_function(force=True)``),
+    since a compiled train step (``tf.function``, ``jax.jit``) holds the schedule it was traced
+    with; inside ``fit`` (from a callback, see :class:`ChangeBudget`) the next batch uses the new
+    one. Given an optimizer, only functions traced after the change see it. ``model.save``
+    afterwards saves the changed schedule, which ``keras.models.load_model`` restores.
+
+    Args:
+        target: A compiled ``keras.Model``, or a Keras optimizer, whose learning rate is a
+            :class:`LearningRateSchedule`.
+        steps: The new end, in schedule units (``steps_per_unit`` optimizer steps each):
+            ``> at``.
+        at: The position of the change, in schedule units: None (default) for the optimizer's
+            current one (its iterations / ``steps_per_unit``); not earlier than it.
+
+    Returns:
+        The new :class:`LearningRateSchedule`, now the optimizer's.
+
+    Raises:
+        TypeError: A `target` that is not a model or optimizer, or whose learning rate is not a
+            warmcos schedule.
+        ValueError: A bad `steps` or `at`, or a schedule that does not end after `at`; nothing
+            changes.
+
+    Example:
+        >>> import keras, warmcos
+        >>> from warmcos.keras import LearningRateSchedule, change_budget
+        >>> optimizer = keras.optimizers.SGD(LearningRateSchedule(warmcos.cosine(1.0, 100)))
+        >>> changed = change_budget(optimizer, steps=200)  # before any update: at=0
+        >>> changed.schedule
+        change_budget(schedule=cosine(peak=1.0, steps=100), at=0.0, steps=200)
+        >>> round(float(optimizer.learning_rate), 4)
+        1.0
+    """
+    where = "warmcos.keras.change_budget()"
+    model = target if isinstance(target, keras.Model) else None
+    optimizer = getattr(target, "optimizer", None) if model is not None else target
+    # A LossScaleOptimizer (mixed precision) wraps the optimizer that holds the schedule.
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        detail = " (a model without an optimizer: compile it first)" if model is not None else ""
+        raise TypeError(
+            f"{where}: `target` must be a compiled keras.Model or a Keras optimizer. "
+            f"Received: target of type {type(target).__name__}{detail}"
+        )
+    if model is not None and callable(getattr(model, "jax_state_sync", None)):
+        model.jax_state_sync()  # JAX: read the optimizer's iterations as the running fit has them
+    current = optimizer._learning_rate
+    if not isinstance(current, LearningRateSchedule):
+        raise TypeError(
+            f"{where}: the optimizer's learning rate must be a warmcos.keras.LearningRateSchedule "
+            f"for its budget to change. Received: {check.short(current)} of type "
+            f"{type(current).__name__}"
+        )
+    # The schedule reads the optimizer's own update count (`_iterations`, which `iterations`
+    # divides by gradient_accumulation_steps).
+    iterations = float(keras.ops.convert_to_numpy(optimizer._iterations))
+    position = iterations / current.steps_per_unit
+    start = position if at is None else float(check.span(where, "at", at, zero=True))
+    if start < position:
+        raise check.fail(
+            where,
+            "at",
+            f"be >= the optimizer's current position {position!r} (iterations / steps_per_unit; "
+            "an earlier change would change learning rates already used)",
+            at=at,
+        )
+    end = check.span(where, "steps", steps)
+    if not end > start:
+        raise check.fail(where, "steps", "be > `at`", steps=steps, at=start)
+    natural_end = current.schedule.natural_end
+    if natural_end is None or not start < natural_end:
+        what = "never settles" if natural_end is None else f"ends at {natural_end!r}"
+        raise ValueError(
+            f"{where}: `at` must be before the schedule's natural end, and the optimizer's "
+            f"schedule {what} (there is nothing left to re-time). Received: at={start!r}, "
+            f"schedule={check.short(current.schedule)}"
+        )
+    changed = LearningRateSchedule(
+        ChangedBudget(current.schedule, start, end),
+        steps_per_unit=current.steps_per_unit,
+        horizon=current.horizon,
+    )
+    optimizer.learning_rate = changed
+    if model is not None and getattr(model, "train_function", None) is not None:
+        model.make_train_function(force=True)
+    return changed
+
+
+class ChangeBudget(keras.callbacks.Callback):  # type: ignore[misc]
+    """A callback that changes the budget of the model's schedule once, during ``fit``.
+
+    At the start of epoch `at_epoch` (0-based, as Keras counts epochs), or at the start of
+    training when `at_epoch` is None (to resume a saved model with another total), it calls
+    :func:`change_budget` on the model with `steps`, at the optimizer's current position. It
+    acts once: a later ``fit`` with the same callback changes nothing more.
+
+    Args:
+        steps: The new end, in schedule units.
+        at_epoch: The epoch at whose start the budget changes; None for the start of training.
+
+    Raises:
+        TypeError, ValueError: A bad `steps` or `at_epoch`.
+
+    Example:
+        >>> from warmcos.keras import ChangeBudget
+        >>> callback = ChangeBudget(steps=3000, at_epoch=5)  # model.fit(..., callbacks=[callback])
+    """
+
+    def __init__(self, steps: float, at_epoch: int | None = None) -> None:
+        super().__init__()
+        where = "ChangeBudget()"
+        self.steps = check.span(where, "steps", steps)
+        self.at_epoch = (
+            None if at_epoch is None else check.whole(where, "at_epoch", at_epoch, minimum=0)
+        )
+        self.changed: LearningRateSchedule | None = None
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        """Change the budget now when no epoch was given."""
+        if self.at_epoch is None:
+            self._change()
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        """Change the budget at the start of epoch `at_epoch`."""
+        if epoch == self.at_epoch:
+            self._change()
+
+    def _change(self) -> None:
+        if self.changed is None:
+            self.changed = change_budget(self.model, self.steps)

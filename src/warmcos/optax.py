@@ -5,6 +5,9 @@ of any optax optimizer or inside ``optax.inject_hyperparams``. It evaluates the 
 formula in float64 (JAX's 64-bit mode is switched on inside the function only, so restart
 boundaries are exact for integer steps up to the horizon) and returns `dtype` (float32 by
 default, what optax optimizers use).
+
+A step given as a Python number or NumPy data is checked as the core checks a step (a negative,
+NaN or infinite step raises); a JAX array step, traced or not, is clamped as documented.
 """
 
 from __future__ import annotations
@@ -42,7 +45,10 @@ def schedule(
 
     Returns:
         ``f(step) -> jnp.ndarray`` with the shape of `step`, equal to
-        ``schedule(step / steps_per_unit)`` within `dtype` rounding. Negative steps read as 0.
+        ``schedule(step / steps_per_unit)`` within `dtype` rounding. A negative JAX array step
+        reads as 0 (a traced step cannot raise); a Python or NumPy step is checked instead:
+        ``f`` raises ``TypeError`` or ``ValueError`` for one that is not a real number, or is
+        negative, NaN or infinite.
 
     Raises:
         TypeError, ValueError: Bad arguments.
@@ -67,6 +73,8 @@ def schedule(
     )
 
     def learning_rate(step: Any) -> jax.Array:
+        if not isinstance(step, jax.Array):  # Python or NumPy data: concrete, so checked
+            step = check.steps("warmcos.optax.schedule()(step)", step)
         with jax.enable_x64(True):
             value = evaluate_traced(schedule, jnp.asarray(step), ops, units)
             return jnp.asarray(value).astype(dtype)

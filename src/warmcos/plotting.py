@@ -1,9 +1,12 @@
-"""Schedules drawn with matplotlib: every schedule overlaid and labelled, its phases marked.
+"""Figures drawn with matplotlib: schedules overlaid and labelled, and the LR range test.
 
-Warm-up spans are shaded in the schedule's colour and restarts drawn as thin dashed vertical
-lines. The figure is built on matplotlib's Agg canvas, without ``pyplot``: nothing opens a window
-and no global figure state is touched. matplotlib is imported when a function here is called,
-not when this module is imported. Needs ``pip install 'warmcos[plot]'``.
+:func:`figure` draws schedules, each through its exact values, with its warm-up segments shaded
+in its colour and its restarts drawn as thin dashed vertical lines (both read from
+:meth:`warmcos.Schedule.segments`); :func:`range_test_figure` draws a range test's loss curve;
+:func:`save` writes a figure atomically. Every figure is built on matplotlib's Agg canvas,
+without ``pyplot``: nothing opens a window and no global figure state is touched. matplotlib is
+imported when a function here is called, not when this module is imported. Needs
+``pip install 'warmcos[plot]'``.
 
 Example:
     >>> import warmcos
@@ -21,18 +24,19 @@ import os
 import tempfile
 import textwrap
 from collections.abc import Sequence
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import Schedule
-from ._phases import MAX_PHASES, WARMUP, Phase, default_horizon, phases, restarts
-from ._text import step_text
+from . import Schedule, Segment
+from .cli.summary import default_horizon, listed_segments, restarts
+from .cli.text import step_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from .torch.range_test import RangeTestResult
 
 FORMATS = ("png", "svg", "pdf")
 """The output formats, chosen by the file name's extension."""
@@ -44,19 +48,19 @@ DEFAULT_SIZE = (1000, 560)
 """The default figure size in pixels."""
 
 SAMPLES = 2000
-"""Evenly spaced steps per curve, besides both sides of every phase boundary."""
+"""Evenly spaced steps per curve, besides both sides of every segment boundary."""
 
 _LABEL_WIDTH = 72  # legend labels are wrapped to this many characters
 
 
-def sample_steps(listed: Sequence[Phase], horizon: float) -> np.ndarray:
-    """The steps a curve is drawn through: evenly spaced, plus both sides of each phase boundary.
+def sample_steps(listed: Sequence[Segment], horizon: float) -> np.ndarray:
+    """The steps a curve is drawn through: evenly spaced, plus both sides of each segment boundary.
 
     Sampling just before and at each boundary draws jumps (restarts, step decay) as vertical
     edges instead of slanted lines.
 
     Args:
-        listed: The schedule's phases.
+        listed: The schedule's segments.
         horizon: The last step.
 
     Returns:
@@ -65,15 +69,6 @@ def sample_steps(listed: Sequence[Phase], horizon: float) -> np.ndarray:
     boundaries = np.array([p.start for p in listed if 0 < p.start <= horizon], dtype=np.float64)
     even = np.linspace(0.0, horizon, SAMPLES + 1)
     return np.unique(np.concatenate([even, boundaries, np.nextafter(boundaries, -np.inf)]))
-
-
-def _phases_until(schedule: Schedule, horizon: float) -> list[Phase]:
-    listed = []
-    for phase in islice(phases(schedule), MAX_PHASES):
-        if phase.start > horizon:
-            break
-        listed.append(phase)
-    return listed
 
 
 def _legend_columns(labels: Sequence[str], width_px: float) -> int:
@@ -105,7 +100,7 @@ def figure(
     """A figure of the schedules over ``[0, steps]``, overlaid and labelled.
 
     Each schedule is one line (its label in the legend) drawn through exactly
-    ``schedule(x)`` at the steps ``x`` of :func:`sample_steps`; its warm-up spans are shaded in
+    ``schedule(x)`` at the steps ``x`` of :func:`sample_steps`; its warm-up segments are shaded in
     its colour and its restarts drawn as thin dashed vertical lines. The artists of schedule
     ``i`` carry the gids ``schedule-i``, ``warm-up-i`` and ``restart-i``.
 
@@ -140,7 +135,7 @@ def figure(
     top, smallest = 0.0, math.inf
     for index, (label, schedule) in enumerate(schedules):
         color = f"C{index % 10}"
-        listed = _phases_until(schedule, horizon)
+        listed, _ = listed_segments(schedule, horizon)
         x = sample_steps(listed, horizon)
         y = schedule(x)
         (line,) = ax.plot(
@@ -152,10 +147,10 @@ def figure(
         positive = y[y > 0]
         if positive.size:
             smallest = min(smallest, float(positive.min()))
-        for phase in listed:
-            if phase.kind == WARMUP and phase.start < horizon:
+        for segment in listed:
+            if segment.kind == "warm-up" and segment.start < horizon:
                 span = ax.axvspan(
-                    phase.start, min(phase.end, horizon), color=color, alpha=0.13, linewidth=0
+                    segment.start, min(segment.end, horizon), color=color, alpha=0.13, linewidth=0
                 )
                 span.set_gid(f"warm-up-{index}")
                 shaded = True
@@ -262,3 +257,54 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def range_test_figure(result: RangeTestResult) -> Figure:
+    """Loss against learning rate (log x axis) of an LR range test, with the suggestion marked.
+
+    Args:
+        result: What :func:`warmcos.torch.find_lr` returned.
+
+    Returns:
+        A matplotlib ``Figure`` on the Agg canvas (not registered with ``pyplot``).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.0, 4.2), dpi=120, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    pairs = zip(result.lrs, result.losses, strict=True)
+    finite = [(lr, loss) for lr, loss in pairs if math.isfinite(loss)]
+    if finite:
+        axes.plot(*zip(*finite, strict=True), color="0.75", linewidth=1, label="loss")
+    axes.plot(result.lrs, result.smoothed, color="C0", linewidth=2, label="smoothed loss")
+    axes.axvline(result.suggestion, color="C3", linestyle="--", linewidth=1.5)
+    # Label on the side of the line with more room, so it is never clipped.
+    right_half = (
+        math.log(result.suggestion) > (math.log(result.lrs[0]) + math.log(result.lrs[-1])) / 2
+    )
+    axes.annotate(
+        f"suggested peak LR\n{result.suggestion:.3g} ({result.rule})",
+        xy=(result.suggestion, 0.95),
+        xycoords=("data", "axes fraction"),
+        xytext=(-6 if right_half else 6, 0),
+        textcoords="offset points",
+        ha="right" if right_half else "left",
+        va="top",
+        color="C3",
+    )
+    axes.set_xscale("log")
+    finite_smoothed = [value for value in result.smoothed if math.isfinite(value)]
+    if finite_smoothed:
+        # Frame the curve up to its minimum: the blow-up after it would flatten the rest.
+        lowest = finite_smoothed.index(min(finite_smoothed))
+        low, high = finite_smoothed[lowest], max(finite_smoothed[: lowest + 1])
+        margin = 0.1 * (high - low) + 1e-12
+        axes.set_ylim(low - margin, high + 3 * margin)
+    axes.set_xlabel("learning rate (log scale)")
+    axes.set_ylabel("training loss")
+    axes.set_title(f"LR range test: {len(result.lrs)} steps, stopped: {result.stop_reason}")
+    axes.legend(loc="lower left")
+    axes.grid(True, which="both", alpha=0.3)
+    return figure

@@ -25,19 +25,23 @@ import threading
 from fractions import Fraction
 from typing import Any
 
-from .ops import Ops, Value
+from .ops import SCALAR, Ops, Value
 
-MAX_TABULATED_CYCLES = 1 << 22
-"""Refuse to tabulate more cycles than this (only reachable with ``cycle_mult`` barely above 1)."""
+MAX_TABULATED_CYCLES = 20_000
+"""Refuse to tabulate more cycles than this (only reachable with ``cycle_mult`` barely above 1).
+
+Each cycle costs a few microseconds of exact arithmetic once, so the limit bounds the time a
+far-away step can cost (about 0.2 s). Cycles of a constant length are never tabulated: their
+starts are arithmetic."""
 
 _BEYOND = float(2**62)
+"""Starts past this are not tabulated: the schedule is not meant to run that long."""
 
 _MAX_DENOMINATOR = 1 << 1024
 """Past this, the geometric rule's exact fractions are rounded back to floats (see `_extend`)."""
 
 _TAIL_TERMS = 2
 """Past the table a start is one product and one sum of inputs: snap within that rounding."""
-"""Starts past this are not needed: no float64 step lies between them exactly."""
 
 
 def snap(value: Fraction, terms: int) -> float:
@@ -60,7 +64,8 @@ class CycleTable:
     ``warmup`` or 0) and then decays for ``D[k]``; ``S[k + 1] = S[k] + W[k] + D[k]``.
 
     Args:
-        first_decay: ``D[0]``, the decay length of cycle 0 (> 0).
+        first_decay: ``D[0]``, the decay length of cycle 0 (> 0); exact (a Fraction) so that
+            cycle 1 starts exactly at ``warmup + first_decay``, the given first cycle length.
         warmup: The warm-up length of cycle 0.
         later_warmup: The warm-up length of every later cycle.
         cycle_mult: The growth factor (>= 1).
@@ -69,7 +74,7 @@ class CycleTable:
 
     def __init__(
         self,
-        first_decay: float,
+        first_decay: Fraction,
         warmup: float,
         later_warmup: float,
         cycle_mult: float,
@@ -155,6 +160,24 @@ class CycleTable:
             return self._starts[min(cycle, last)]
         exact = self._exact_start + (cycle - last) * self._exact_tail
         return float(exact) if self.integer_rule else snap(exact, _TAIL_TERMS)
+
+    def cycle(self, cycle: int) -> tuple[float, float, float]:
+        """``S[cycle]``, ``D[cycle]`` and ``S[cycle + 1]``, exactly as :meth:`locate` sees them.
+
+        Past the table (where every cycle is alike) the starts are the ones :meth:`locate`
+        computes, so a step lies in cycle ``k`` here exactly when :meth:`locate` says so.
+        ``S[cycle + 1]`` is ``inf`` past 2**62 steps.
+        """
+        self.start_of(cycle + 1)  # extends the table as far as it goes
+        last = len(self._starts) - 1
+        if self._tail_length is None or cycle < last:
+            if cycle + 1 <= last:
+                return self._starts[cycle], self._decays[cycle], self._starts[cycle + 1]
+            return self._starts[min(cycle, last)], self._decays[min(cycle, last)], math.inf
+        base = self._starts[last]
+        start = float(self._tail_start(SCALAR, base, float(cycle - last)))
+        following = float(self._tail_start(SCALAR, base, float(cycle + 1 - last)))
+        return start, self._decays[last], following
 
     def locate(self, t: Value, ops: Ops, horizon: float) -> tuple[Value, Value, Value]:
         """The cycle index ``k`` (as a float), the start ``S[k]`` and ``D[k]`` for step(s) `t`.

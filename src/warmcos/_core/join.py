@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import validation as check
 from .ops import Ops, Value
-from .schedule import Phases, PiecewiseSchedule, Schedule, set_fields
+from .schedule import MAX_SCHEDULES, Schedule, set_fields
+from .segments import Segment, global_step, relocated
 from .validation import Number
+
+MAX_PIECES = 10_000
+"""The most schedules one ``join`` takes."""
+
+MAX_DEPTH = 32
+"""The deepest nesting of joins within joins."""
 
 
 @dataclass(frozen=True, repr=False)
-class Join(PiecewiseSchedule):
+class Join(Schedule):
     """Run `schedules` one after another, switching at `boundaries` (like optax's join).
 
     With ``b[-1] = 0``, for ``b[i - 1] <= t < b[i]`` the value is ``schedules[i](t - b[i - 1])``:
@@ -48,23 +57,40 @@ class Join(PiecewiseSchedule):
         if isinstance(schedules, (str, bytes)) or not isinstance(schedules, Sequence):
             raise TypeError(
                 f"{where}: `schedules` must be a list of schedules. "
-                f"Received: schedules={schedules!r} of type {type(schedules).__name__}"
+                f"Received: schedules={check.short(schedules)} of type {type(schedules).__name__}"
             )
         for item in schedules:
             if not isinstance(item, Schedule):
                 raise TypeError(
                     f"{where}: `schedules` must hold schedules only. "
-                    f"Received: {item!r} of type {type(item).__name__}"
+                    f"Received: {check.short(item)} of type {type(item).__name__}"
                 )
         if not schedules:
             raise check.fail(where, "schedules", "hold at least one schedule", schedules=[])
+        if len(schedules) > MAX_PIECES:
+            raise ValueError(
+                f"{where}: `schedules` must hold at most {MAX_PIECES:,} schedules. "
+                f"Received: {len(schedules):,}"
+            )
+        count = 1 + sum(item.schedule_count for item in schedules)
+        if count > MAX_SCHEDULES:
+            raise ValueError(
+                f"{where}: a schedule may be built from at most {MAX_SCHEDULES:,} schedules "
+                f"(a piece used twice counts twice). Received: a join of {count:,}"
+            )
+        depth = 1 + max(item.nesting for item in schedules)
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"{where}: joins may be nested at most {MAX_DEPTH} deep. Received: a join "
+                f"{depth} deep"
+            )
         boundaries = check.increasing(where, "boundaries", self.boundaries, strictly_above=0)
         if len(boundaries) != len(schedules) - 1:
             raise check.fail(
                 where,
                 "boundaries",
                 "hold len(schedules) - 1 steps",
-                boundaries=list(boundaries),
+                boundaries=list(boundaries)[:20],
                 schedules=len(schedules),
             )
         if not isinstance(self.local_steps, bool):
@@ -74,15 +100,65 @@ class Join(PiecewiseSchedule):
             )
         set_fields(self, schedules=tuple(schedules), boundaries=boundaries)
 
-    def phases(self, ops: Ops) -> Phases:
-        """One phase per schedule."""
-        starts = (0.0, *(float(b) for b in self.boundaries))
+        object.__setattr__(self, "_nesting", depth)
+        object.__setattr__(self, "_count", count)
+
+    @property
+    def schedule_count(self) -> int:
+        """This join and every schedule in it (a piece used twice counts twice)."""
+        return int(self.__dict__["_count"])
+
+    @property
+    def nesting(self) -> int:
+        """How deep joins are nested here: 1 plus the deepest of the pieces."""
+        return int(self.__dict__["_nesting"])
+
+    def _starts(self) -> list[float]:
+        return [0.0, *(float(b) for b in self.boundaries)]
+
+    def _offset(self, start: float) -> float:
+        return start if self.local_steps else 0.0
+
+    @property
+    def natural_end(self) -> float | None:
+        """Where the last piece settles, in the join's steps (None when it never does)."""
+        last = self.schedules[-1].natural_end
+        if last is None:
+            return None
+        boundary = self._starts()[-1]
+        if self.local_steps:
+            return global_step(last, boundary)
+        return max(boundary, last)
+
+    def _segments_from(self, t: float) -> Iterator[Segment]:
+        starts = self._starts()
+        ends = [*starts[1:], math.inf]
+        index = bisect.bisect_right(starts, t) - 1
+        begin = t
+        for piece in range(index, len(starts)):
+            low, high = starts[piece], ends[piece]
+            offset = self._offset(low)
+            local = max(begin, low) - offset
+            for segment in self.schedules[piece]._segments_from(local):
+                moved = relocated(segment, offset, low, high, piece)
+                if moved is None:
+                    if global_step(segment.start, offset) >= high:
+                        break
+                    continue
+                yield moved
+                if moved.end >= high:
+                    break
+            begin = high
+
+    def evaluate(self, t: Value, ops: Ops) -> Value:
+        """Each piece's own formula on its own steps, where it holds."""
+        starts = self._starts()
         offsets = starts if self.local_steps else [0.0] * len(starts)
         pieces = [
             _local(schedule, offset, ops)
             for schedule, offset in zip(self.schedules, offsets, strict=True)
         ]
-        return starts, tuple(pieces)
+        return ops.piecewise(t, starts, pieces)
 
 
 def _local(schedule: Schedule, start: float, ops: Ops) -> Any:

@@ -25,6 +25,10 @@ import numpy as np
 Value = Any
 """A Python float, a NumPy array or a framework tensor, depending on the backend."""
 
+FEW_PIECES = 8
+"""Up to this many pieces, NumPy evaluates every piece on every step and selects; beyond it,
+each piece only on its own steps."""
+
 Piece = Callable[[Value], Value]
 
 
@@ -238,8 +242,20 @@ class NumpyOps:
 
     @staticmethod
     def piecewise(t: Value, starts: Sequence[float], pieces: Sequence[Piece]) -> Value:
-        """Evaluate every piece on its clipped steps and select."""
-        return select_pieces(NUMPY, t, starts, pieces, np.clip)
+        """Evaluate each piece on the steps it holds (all pieces on all steps when few)."""
+        if len(pieces) <= FEW_PIECES:
+            return select_pieces(NUMPY, t, starts, pieces, np.clip)
+        # Many pieces: group the steps by piece, so the cost is one formula per step.
+        steps = np.asarray(t, dtype=np.float64)
+        flat = steps.reshape(-1)
+        which = np.searchsorted(np.asarray(starts, dtype=np.float64), flat, side="right") - 1
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(pieces) + 1), side="left")
+        out = np.empty(flat.size, dtype=np.float64)
+        for index in np.flatnonzero(np.diff(bounds)).tolist():
+            chosen = order[bounds[index] : bounds[index + 1]]
+            out[chosen] = pieces[index](flat[chosen])
+        return out.reshape(steps.shape)
 
 
 def select_pieces(

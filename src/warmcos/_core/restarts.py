@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 from . import validation as check
-from .cosine import half_cosine, warmup_ramp
-from .cycles import CycleTable
+from .curves import HalfCosine, Level, Line, half_cosine, ramp_value
+from .cycles import MAX_TABULATED_CYCLES, CycleTable
 from .ops import SCALAR, Ops, Value
 from .schedule import Schedule, set_fields
+from .segments import KIND_DECAY, KIND_HOLD, Segment, global_step, make, warmup_kind
 from .validation import Number
 
 WARMUP_CYCLES = ("every", "first")
@@ -64,7 +67,8 @@ class CosineRestarts(Schedule):
         first_cycle: The length of cycle 0, warm-up included (``> warmup``).
         floor: The value each cosine ends at (``>= 0``).
         cycle_mult: The growth factor of the cycle lengths (``>= 1``; a float).
-        gamma: The decay per cycle, in (0, 1].
+        gamma: The factor per cycle (``> 0``): below 1 the cycles decay, above 1 they grow
+            (Keras' ``m_mul > 1``), which needs `max_cycles`.
         warmup: ``W``: a count of steps, or a float strictly between 0 and 1 as a fraction of
             `first_cycle`.
         warmup_start: Where each warm-up starts; ``None`` means the cycle's floor ``F[k]``.
@@ -99,10 +103,10 @@ class CosineRestarts(Schedule):
         set_fields(
             self,
             peak=check.nonnegative(where, "peak", self.peak),
-            first_cycle=check.positive(where, "first_cycle", self.first_cycle),
+            first_cycle=check.span(where, "first_cycle", self.first_cycle),
             floor=check.nonnegative(where, "floor", self.floor),
             cycle_mult=check.number(where, "cycle_mult", self.cycle_mult),
-            gamma=check.decay_factor(where, "gamma", self.gamma),
+            gamma=check.positive(where, "gamma", self.gamma),
             warmup=check.nonnegative(where, "warmup", self.warmup),
             warmup_cycles=check.choice(where, "warmup_cycles", self.warmup_cycles, WARMUP_CYCLES),
             cycle_rule=check.choice(where, "cycle_rule", self.cycle_rule, CYCLE_RULES),
@@ -117,6 +121,8 @@ class CosineRestarts(Schedule):
                 self, max_cycles=check.whole(where, "max_cycles", self.max_cycles, minimum=1)
             )
         check.at_most(where, "floor", self.floor, "peak", self.peak)
+        if self.gamma > 1:
+            self._check_growth(where)
         if self.cycle_mult < 1:
             raise check.fail(where, "cycle_mult", "be >= 1", cycle_mult=self.cycle_mult)
         warmup = check.length(where, "warmup", self.warmup, "first_cycle", self.first_cycle)
@@ -141,15 +147,57 @@ class CosineRestarts(Schedule):
                 )
         later_warmup = warmup if self.warmup_cycles == "every" else 0.0
         cycles = CycleTable(
-            float(self.first_cycle) - warmup,
+            Fraction(self.first_cycle) - Fraction(warmup),
             warmup,
             later_warmup,
             float(self.cycle_mult),
             integer_rule,
         )
-        end = math.inf if self.max_cycles is None else cycles.start_of(self.max_cycles)
+        end = math.inf
+        if self.max_cycles is not None:
+            try:
+                end = cycles.start_of(self.max_cycles)
+            except ValueError:
+                raise check.fail(
+                    where,
+                    "max_cycles",
+                    f"be at most {MAX_TABULATED_CYCLES:,} when `cycle_mult` grows the cycles "
+                    "this slowly (each cycle would be tabulated); use cycle_mult=1 or a larger "
+                    "one",
+                    max_cycles=self.max_cycles,
+                    cycle_mult=self.cycle_mult,
+                ) from None
         object.__setattr__(self, "_cycles", cycles)
         object.__setattr__(self, "_end", end)
+
+    def _check_growth(self, where: str) -> None:
+        """Peaks that grow every cycle (``gamma > 1``) need a last cycle, and must stay finite.
+
+        The array formula reads the cycle after the last (where the value is held), so that one
+        is checked too.
+        """
+        if self.max_cycles is None:
+            raise check.fail(
+                where,
+                "gamma",
+                "be <= 1 without `max_cycles` (peaks that grow every cycle need a last cycle)",
+                gamma=self.gamma,
+                max_cycles=None,
+            )
+        try:
+            values = self._peak_and_floor(SCALAR, float(self.max_cycles))
+        except OverflowError:
+            values = (math.inf, math.inf)
+        if not all(math.isfinite(value) for value in values):
+            raise check.fail(
+                where,
+                "gamma",
+                "keep the peaks finite up to cycle `max_cycles` (`peak * gamma ** max_cycles` "
+                "overflows)",
+                gamma=self.gamma,
+                max_cycles=self.max_cycles,
+                peak=self.peak,
+            )
 
     @property
     def warmup_steps(self) -> float:
@@ -206,6 +254,38 @@ class CosineRestarts(Schedule):
         cycles: CycleTable = self.__dict__["_cycles"]
         return cycles.warmup if cycle == 0 else cycles.later_warmup
 
+    @property
+    def natural_end(self) -> float | None:
+        """Where the last cycle ends, ``S[max_cycles]`` (None without `max_cycles`)."""
+        end: float = self.__dict__["_end"]
+        return None if math.isinf(end) else end
+
+    def _segments_from(self, t: float) -> Iterator[Segment]:
+        cycles: CycleTable = self.__dict__["_cycles"]
+        end: float = self.__dict__["_end"]
+        cycle = 0 if t >= end else int(cycles.locate(t, SCALAR, t)[0])
+        while t < end:
+            start, decay, following = cycles.cycle(cycle)
+            following = min(following, end)
+            peak, floor = self._peak_and_floor(SCALAR, float(cycle))
+            warmup = self.cycle_warmup(cycle)
+            cosine_start = start
+            if warmup > 0:
+                cosine_start = global_step(warmup, start)
+                ramp_from = floor if self.warmup_start is None else float(self.warmup_start)
+                ramp = Line(start, cycles.warmup, ramp_from, peak)
+                if t < cosine_start:
+                    kind = warmup_kind(ramp_from, peak)
+                    yield make(kind, start, cosine_start, ramp, cycle=cycle)
+            cosine = HalfCosine(start, warmup, decay, peak, floor)
+            yield make(KIND_DECAY, cosine_start, following, cosine, cycle=cycle)
+            if math.isinf(following):
+                return
+            t, cycle = following, cycle + 1
+        last = (self.max_cycles or 1) - 1
+        _, last_floor = self._peak_and_floor(SCALAR, float(last))
+        yield make(KIND_HOLD, end, math.inf, Level(float(last_floor)))
+
     def _peak_and_floor(self, ops: Ops, cycle: Value) -> tuple[Value, Value]:
         peak, floor = float(self.peak), float(self.floor)
         if self.gamma == 1:
@@ -235,7 +315,7 @@ class CosineRestarts(Schedule):
             ramp_from = floor if self.warmup_start is None else float(self.warmup_start)
             # Later cycles without warm-up never take this branch; `first_warmup` > 0 keeps the
             # unused ramp finite on array backends.
-            ramp = warmup_ramp(ops, ops.minimum(position, warmup), ramp_from, peak, first_warmup)
+            ramp = ramp_value(ops, ops.minimum(position, warmup), ramp_from, peak, first_warmup)
             value = ops.where(position < warmup, ramp, value)
         if end == math.inf:
             return value

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import validation as check
-from .cosine import between, half_cosine, warmup_ramp
-from .ops import Ops, Value
-from .schedule import Phases, PiecewiseSchedule, set_fields
+from .curves import Decay, HalfCosine, Level, Line
+from .schedule import PiecewiseSchedule, set_fields
+from .segments import KIND_DECAY, KIND_HOLD, KIND_STABLE, Segment, make, warmup_kind
 from .validation import Number
+from .warps import Warm
 
 SHAPES = ("linear", "cosine", "sqrt")
 
@@ -33,6 +35,19 @@ class WSD(PiecewiseSchedule):
     ``1 - sqrt(p)`` (``"sqrt"``, the "1-sqrt" cooldown of Hägele et al. 2024), ``p_k = peak``,
     ``f = floor`` and ``s_0 = warmup_start``. See Hu et al., "MiniCPM" (2024).
 
+    The warm-up is linear by default; `warmup_shape` gives it the shape of a decay played
+    backwards in time, as transformers' ``warmup_type`` does: with ``q = t / W``, it rises by
+    the fraction ``q`` (``"linear"``), ``(1 - cos(pi q)) / 2`` (``"cosine"``) or
+    ``1 - sqrt(1 - q)`` (``"sqrt"``, transformers' ``"1-sqrt"`` warm-up) of the way from ``s_0``
+    to ``p_k``.
+
+    transformers' ``get_wsd_schedule(num_warmup_steps=W, num_stable_steps=S, num_decay_steps=D,
+    warmup_type=..., decay_type=..., min_lr_ratio=r)`` on an optimizer LR ``lr`` is
+    ``wsd(peak=lr, steps=W + S + D, warmup=W, decay=D, floor=r * lr, warmup_start=r * lr,
+    shape=..., warmup_shape=...)`` with ``"1-sqrt"`` spelled ``"sqrt"`` (given
+    ``num_training_steps`` instead of ``num_stable_steps``, ``S = T - W - D``; given both, it
+    uses ``S`` and holds ``r * lr`` after ``W + S + D``, as this does).
+
     Args:
         peak: The stable value (``>= floor``).
         steps: ``T``, the total length (``> 0``).
@@ -41,6 +56,7 @@ class WSD(PiecewiseSchedule):
         floor: The final value (``>= 0``).
         shape: The decay's shape: ``"linear"``, ``"cosine"`` or ``"sqrt"``.
         warmup_start: The value at step 0 when ``W > 0`` (``>= 0``).
+        warmup_shape: The warm-up's shape: ``"linear"``, ``"cosine"`` or ``"sqrt"``.
 
     Example:
         >>> import warmcos
@@ -58,18 +74,20 @@ class WSD(PiecewiseSchedule):
     floor: Number = 0.0
     shape: str = "linear"
     warmup_start: Number = 0.0
+    warmup_shape: str = "linear"
 
     def __post_init__(self) -> None:
         where = "wsd()"
         set_fields(
             self,
             peak=check.nonnegative(where, "peak", self.peak),
-            steps=check.positive(where, "steps", self.steps),
+            steps=check.span(where, "steps", self.steps),
             warmup=check.nonnegative(where, "warmup", self.warmup),
             decay=check.positive(where, "decay", self.decay),
             floor=check.nonnegative(where, "floor", self.floor),
             shape=check.choice(where, "shape", self.shape, SHAPES),
             warmup_start=check.nonnegative(where, "warmup_start", self.warmup_start),
+            warmup_shape=check.choice(where, "warmup_shape", self.warmup_shape, SHAPES),
         )
         check.at_most(where, "floor", self.floor, "peak", self.peak)
         warmup = check.length(where, "warmup", self.warmup, "steps", self.steps)
@@ -95,34 +113,23 @@ class WSD(PiecewiseSchedule):
         """The decay length in steps (`decay` resolved when given as a fraction)."""
         return float(self.__dict__["_lengths"][1])
 
-    def _decayed(self, ops: Ops, elapsed: Value, length: float, peak: float, floor: float) -> Value:
-        if self.shape == "cosine":
-            return half_cosine(ops, elapsed, length, peak, floor)
-        progress = elapsed / length
-        if self.shape == "sqrt":
-            return between(ops, floor + (peak - floor) * (1.0 - ops.sqrt(progress)), floor, peak)
-        return between(ops, floor + (peak - floor) * (1.0 - progress), floor, peak)
-
-    def phases(self, ops: Ops) -> Phases:
-        """Warm-up, stable, decay and hold, dropping the empty ones."""
+    def _segment_list(self) -> tuple[Segment, ...]:
+        """Warm-up, stable, decay and hold, leaving out the empty ones."""
         peak, floor, total = float(self.peak), float(self.floor), float(self.steps)
         warmup, decay, start = self.warmup_steps, self.decay_steps, float(self.warmup_start)
         decay_start = total - decay
-
-        def warming(x: Value) -> Value:
-            return warmup_ramp(ops, x, start, peak, warmup)
-
-        def stable(x: Value) -> Value:
-            return ops.fill(x, peak)
-
-        def decaying(x: Value) -> Value:
-            return self._decayed(ops, x - decay_start, decay, peak, floor)
-
-        def holding(x: Value) -> Value:
-            return ops.fill(x, floor)
-
-        starts = [0.0, warmup, decay_start, total]
-        pieces = [warming, stable, decaying, holding]
-        # Drop empty phases so every piece keeps a non-empty interval.
-        keep = [i for i in range(4) if i == 3 or starts[i] < starts[i + 1]]
-        return tuple(starts[i] for i in keep), tuple(pieces[i] for i in keep)
+        segments = []
+        if warmup > 0:
+            ramp: Line | Warm = Line(0.0, warmup, start, peak)
+            if self.warmup_shape != "linear":
+                ramp = Warm(self.warmup_shape, 0.0, warmup, start, peak)
+            segments.append(make(warmup_kind(start, peak), 0.0, warmup, ramp))
+        if decay_start > warmup:
+            segments.append(make(KIND_STABLE, warmup, decay_start, Level(peak)))
+        if self.shape == "cosine":
+            curve: HalfCosine | Decay = HalfCosine(decay_start, 0.0, decay, peak, floor)
+        else:
+            curve = Decay(self.shape, decay_start, decay, peak, floor)
+        segments.append(make(KIND_DECAY, decay_start, total, curve))
+        segments.append(make(KIND_HOLD, total, math.inf, Level(floor)))
+        return tuple(segments)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from warmcos._cli import InputError
+from warmcos.cli.app import InputError
 
 if TYPE_CHECKING:
     from rich.console import Console

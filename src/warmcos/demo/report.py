@@ -98,9 +98,7 @@ def comparison_figure(
 
 def range_test_figure(result: Any, path: Path) -> None:
     """The range test's own plot (:meth:`warmcos.torch.RangeTestResult.plot`), saved to `path`."""
-    import matplotlib.pyplot as plt
-
-    plt.close(result.plot(str(path)))
+    result.plot(str(path))
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
