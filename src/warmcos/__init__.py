@@ -15,6 +15,7 @@ from ._core.baselines import Constant, Exponential, Linear, MultiStep, Step
 from ._core.budget import ChangedBudget, decay_now
 from ._core.cosine import Cosine
 from ._core.join import Join
+from ._core.product import Product, Scaled
 from ._core.ramp import Ramp
 from ._core.restarts import CosineRestarts
 from ._core.schedule import Schedule, from_dict
@@ -48,7 +49,9 @@ __all__ = [
     "Join",
     "Linear",
     "MultiStep",
+    "Product",
     "Ramp",
+    "Scaled",
     "Schedule",
     "Segment",
     "Step",

@@ -1,6 +1,6 @@
 """Checks of ``warmcos.keras.change_budget`` / ``ChangeBudget`` on ONE Keras backend.
 
-Keras fixes its backend when it is first imported, so ``tests/keras/test_budget.py`` runs this
+Keras fixes its backend when it is first imported, so ``tests/keras/test_keras_budget.py`` runs this
 script once per backend, each in a new process::
 
     KERAS_BACKEND=jax python tests/keras/keras_budget_checks.py OUTDIR
@@ -83,7 +83,7 @@ class Checks:
         return model
 
     def recorder(self, seen: list[tuple[int, float]]) -> Any:
-        class Record(self.keras.callbacks.Callback):  # type: ignore[name-defined,misc]
+        class Record(self.keras.callbacks.Callback):
             def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
                 optimizer = self.model.optimizer
                 seen.append(
@@ -215,7 +215,10 @@ class Checks:
             assert "must be a warmcos.keras.LearningRateSchedule" in str(exc), exc
         else:
             raise AssertionError("a float learning rate was accepted")
-        for arguments, error in (({"steps": 0}, ValueError), ({"steps": 9, "at_epoch": -1}, ValueError)):
+        for arguments, error in (
+            ({"steps": 0}, ValueError),
+            ({"steps": 9, "at_epoch": -1}, ValueError),
+        ):
             try:
                 self.ChangeBudget(**arguments)
             except error:

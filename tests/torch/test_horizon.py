@@ -185,6 +185,21 @@ def test_the_warning_points_at_the_callers_line() -> None:
     assert record[0].filename == __file__
 
 
+def test_pytorchs_first_step_check_still_runs_with_the_horizon_checks_off() -> None:
+    # step() shares its one comparison between PyTorch's call-order check and the horizon's.
+    optimizer = _optimizer()
+    scheduler = LRScheduler(optimizer, warmcos.cosine(peak=0.1, steps=10), check_horizon=False)
+    with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before"):
+        scheduler.step()
+
+
+def test_steps_beyond_any_threshold_still_warn_once() -> None:
+    optimizer = _optimizer()
+    scheduler = LRScheduler(optimizer, warmcos.cosine(peak=0.1, steps=40), last_step=2**100)
+    caught = _horizon_warnings(scheduler, optimizer, 3)
+    assert len(caught) == 1 and f"stepped to step {float(2**100 + 2):g}" in caught[0][1]
+
+
 # -- what the guard reads from a schedule -----------------------------------------------------
 
 

@@ -148,9 +148,12 @@ class Step(Schedule):
     def natural_end(self) -> float | None:
         """Where the value reaches `end_value`; 0 when nothing changes; else None."""
         settle: int | None = self.__dict__["_settle"]
-        if self.gamma == 1 or self.value == 0 or settle == 0:
+        if self._constant():
             return 0.0
         return None if settle is None else _first_step_of(settle, float(self.step_size))
+
+    def _constant(self) -> bool:
+        return self.gamma == 1 or self.value == 0 or self.__dict__["_settle"] == 0
 
     def _level(self, drops: float) -> float:
         level = float(self.value) * float(float(self.gamma) ** drops)
@@ -168,7 +171,7 @@ class Step(Schedule):
         return zero
 
     def _segments_from(self, t: float) -> Iterator[Segment]:
-        if self.natural_end == 0:
+        if self._constant():
             yield make(KIND_HOLD, 0.0, math.inf, Level(float(self.value)))
             return
         settle: int | None = self.__dict__["_settle"]
@@ -197,6 +200,8 @@ class Step(Schedule):
 
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The formula of the class docstring."""
+        if self._constant():
+            return ops.fill(t, float(self.value))  # (0 * gamma ** drops could overflow to nan)
         drops = ops.floor(t / float(self.step_size))
         settle: int | None = self.__dict__["_settle"]
         if settle is not None:
@@ -243,8 +248,7 @@ class MultiStep(Schedule):
         object.__setattr__(self, "_marks", [float(m) for m in self.milestones])
         if self.gamma > 1:
             drops = len(self.milestones)
-            last = _power(float(self.gamma), drops) * float(self.value)
-            if self.value > 0 and not math.isfinite(last):
+            if not math.isfinite(_power(float(self.gamma), drops) * float(self.value or 1)):
                 raise check.fail(
                     where,
                     "gamma",
@@ -414,12 +418,15 @@ class Exponential(Schedule):
     @property
     def natural_end(self) -> float | None:
         """Where the value reaches `end_value`; 0 when nothing changes; else None."""
-        if self.gamma == 1 or self.value == 0 or self.end_value == self.value:
+        if self._constant():
             return 0.0
         local = self._local_end()
         if local is None:
             return None
         return global_step(local, float(self.transition_begin))
+
+    def _constant(self) -> bool:
+        return self.gamma == 1 or self.value == 0 or self.end_value == self.value
 
     def _local_end(self) -> float | None:
         """The natural end counted from `transition_begin`."""
@@ -443,7 +450,7 @@ class Exponential(Schedule):
 
     def _segments_from(self, t: float) -> Iterator[Segment]:
         value = float(self.value)
-        if self.natural_end == 0:
+        if self._constant():
             yield make(KIND_HOLD, 0.0, math.inf, Level(value))
             return
         begin = float(self.transition_begin)
@@ -468,6 +475,8 @@ class Exponential(Schedule):
 
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The formula of the class docstring."""
+        if self._constant():
+            return ops.fill(t, float(self.value))  # (0 * gamma ** p could overflow to nan)
         begin = float(self.transition_begin)
         if begin == 0:
             return self._decay(t, ops)

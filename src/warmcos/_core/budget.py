@@ -99,18 +99,10 @@ class ChangedBudget(Schedule):
         rest = list(_remainder(self.schedule, float(self.at), end, where))
         object.__setattr__(self, "_plan", _plan(rest, float(self.at), float(self.steps)))
         object.__setattr__(self, "_held", self.schedule.segment_at(end).first)
-        object.__setattr__(self, "_nesting", 1 + self.schedule.nesting)
-        object.__setattr__(self, "_count", 1 + self.schedule.schedule_count)
+        self._check_parts(where)
 
-    @property
-    def nesting(self) -> int:
-        """One more than the re-timed schedule's."""
-        return int(self.__dict__["_nesting"])
-
-    @property
-    def schedule_count(self) -> int:
-        """This schedule and the one it re-times."""
-        return int(self.__dict__["_count"])
+    def _parts(self) -> tuple[Schedule, ...]:
+        return (self.schedule,)
 
     @property
     def natural_end(self) -> float | None:

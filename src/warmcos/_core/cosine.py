@@ -20,7 +20,7 @@ from .segments import (
     warmup_kind,
 )
 from .validation import Number
-from .warps import CosineWave
+from .warps import BEYOND, CosineWave, step_by_step
 
 AFTER_END = ("hold", "periodic")
 
@@ -58,9 +58,9 @@ class Cosine(PiecewiseSchedule):
       ``CosineAnnealingLR`` with ``eta_min`` above the base LR).
 
     Args:
-        peak: The value at the end of warm-up (``>= floor``, ``>= 0``).
+        peak: The value at the end of warm-up (``>= 0``; ``>= floor`` unless periodic).
         steps: ``T``, where the floor is reached, warm-up included (``> 0``; may be fractional).
-        floor: The final value (``>= 0``).
+        floor: The final value, the bottom of the wave (``>= 0``).
         warmup: ``W``, the warm-up length in steps (``0 <= W < T``); a float strictly between 0
             and 1 is a fraction of `steps` (``warmup=0.05`` is 5% of `steps`).
         warmup_start: The value at step 0 when ``W > 0`` (``>= 0``).
@@ -120,12 +120,26 @@ class Cosine(PiecewiseSchedule):
                 waves=self.waves,
                 after_end=self.after_end,
             )
+        if self.k_decay != 1:
+            try:
+                scaled = (float(self.steps) - warmup_steps) ** float(self.k_decay)
+            except OverflowError:
+                scaled = math.inf
+            if not 0 < scaled < math.inf:
+                raise check.fail(
+                    where,
+                    "k_decay",
+                    "keep (steps - warmup) ** k_decay a float > 0",
+                    k_decay=self.k_decay,
+                    steps=self.steps,
+                    warmup=self.warmup,
+                )
         half_wave = (float(self.steps) - warmup_steps) / (2.0 * float(self.waves))
-        if not 0 < half_wave < math.inf:
+        if not 0 < half_wave < math.inf or self.waves > 2.0**52:
             raise check.fail(
                 where,
                 "waves",
-                "leave each half wave a length of steps that is > 0 and finite",
+                "be at most 2**52 and leave each half wave a length of steps > 0",
                 waves=self.waves,
                 steps=self.steps,
             )
@@ -203,6 +217,9 @@ class Cosine(PiecewiseSchedule):
         curve = self._curve()
         fast = curve.scalar()
         half = (total - warmup) / (2.0 * float(self.waves))
+        if not (max(t, warmup) - warmup) / half < BEYOND:  # periodic and far out
+            yield from step_by_step(t, curve)
+            return
         index = _half_wave_at(max(t, warmup) - warmup, half)
         start = global_step(index * half, warmup)
         while True:

@@ -12,7 +12,7 @@ from .ops import Ops, Value
 from .schedule import Schedule, set_fields
 from .segments import KIND_HOLD, Segment, make, slope_kind
 from .validation import Number
-from .warps import _Scalar
+from .warps import BEYOND, _Scalar, step_by_step
 
 MODES = ("triangular", "triangular2", "exp_range")
 
@@ -36,22 +36,22 @@ class Triangles(_Scalar):
         mode: str,
         gamma: float,
         inverse: bool,
-        rising: bool,
+        first_half: bool,
     ) -> None:
         self.total = float(up) + float(down)
         self.ratio = float(up) / self.total
         self.low, self.high = float(low), float(high)
         self.mode, self.gamma, self.inverse = mode, float(gamma), inverse
         self.shape = "exp_range" if mode == "exp_range" else "linear"  # type: ignore[misc]
-        self._rising = rising
+        self._first_half = first_half
 
     def monotone(self) -> bool:
-        """A rising half of an ``exp_range`` cycle may turn down (the factor ``gamma**t``)."""
-        return not (self.mode == "exp_range" and self.gamma < 1 and self._rising)
+        """Every half but the first of an ``exp_range`` cycle (``f * gamma**t`` may turn)."""
+        return not (self.mode == "exp_range" and self.gamma < 1 and self._first_half)
 
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """PyTorch's value at `t`."""
-        q = t / self.total
+        q = ops.minimum(t / self.total, BEYOND)  # no change below; no infinity above
         cycle = ops.floor(1.0 + q)
         x = 1.0 + q - cycle
         ratio = self.ratio
@@ -160,7 +160,6 @@ class Cyclic(Schedule):
         return float(self.step_size_up) + self.down_steps
 
     def _triangles(self, first_half: bool) -> Triangles:
-        rising = first_half != self.inverse
         return Triangles(
             float(self.step_size_up),
             self.down_steps,
@@ -169,7 +168,7 @@ class Cyclic(Schedule):
             self.mode,
             float(self.gamma),
             self.inverse,
-            rising,
+            first_half,
         )
 
     @property
@@ -182,13 +181,16 @@ class Cyclic(Schedule):
             yield make(KIND_HOLD, 0.0, math.inf, Level(float(self.low)))
             return
         total, up = self.cycle_length, float(self.step_size_up)
+        first_half, second_half = self.__dict__["_halves"]
+        if not t / total < BEYOND:
+            yield from step_by_step(t, first_half)
+            return
         cycle = math.floor(t / total)
         for _ in range(4):  # the quotient is off by at most one either way
             if cycle > 0 and cycle * total > t:
                 cycle -= 1
             elif (cycle + 1) * total <= t:
                 cycle += 1
-        first_half, second_half = self.__dict__["_halves"]
         start = cycle * total if cycle else 0.0
         middle = start + up
         curve = first_half if t < middle else second_half

@@ -10,15 +10,14 @@ from typing import Any
 
 from . import validation as check
 from .ops import Ops, Value
-from .schedule import MAX_SCHEDULES, Schedule, set_fields
+from .schedule import MAX_DEPTH, Schedule, set_fields
 from .segments import Segment, global_step, relocated
 from .validation import Number
 
 MAX_PIECES = 10_000
 """The most schedules one ``join`` takes."""
 
-MAX_DEPTH = 32
-"""The deepest nesting of joins within joins."""
+__all__ = ["MAX_DEPTH", "MAX_PIECES", "Join"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -72,18 +71,6 @@ class Join(Schedule):
                 f"{where}: `schedules` must hold at most {MAX_PIECES:,} schedules. "
                 f"Received: {len(schedules):,}"
             )
-        count = 1 + sum(item.schedule_count for item in schedules)
-        if count > MAX_SCHEDULES:
-            raise ValueError(
-                f"{where}: a schedule may be built from at most {MAX_SCHEDULES:,} schedules "
-                f"(a piece used twice counts twice). Received: a join of {count:,}"
-            )
-        depth = 1 + max(item.nesting for item in schedules)
-        if depth > MAX_DEPTH:
-            raise ValueError(
-                f"{where}: joins may be nested at most {MAX_DEPTH} deep. Received: a join "
-                f"{depth} deep"
-            )
         boundaries = check.increasing(where, "boundaries", self.boundaries, strictly_above=0)
         if len(boundaries) != len(schedules) - 1:
             raise check.fail(
@@ -99,19 +86,10 @@ class Join(Schedule):
                 f"Received: local_steps={self.local_steps!r}"
             )
         set_fields(self, schedules=tuple(schedules), boundaries=boundaries)
+        self._check_parts(where)
 
-        object.__setattr__(self, "_nesting", depth)
-        object.__setattr__(self, "_count", count)
-
-    @property
-    def schedule_count(self) -> int:
-        """This join and every schedule in it (a piece used twice counts twice)."""
-        return int(self.__dict__["_count"])
-
-    @property
-    def nesting(self) -> int:
-        """How deep joins are nested here: 1 plus the deepest of the pieces."""
-        return int(self.__dict__["_nesting"])
+    def _parts(self) -> tuple[Schedule, ...]:
+        return tuple(self.schedules)
 
     def _starts(self) -> list[float]:
         return [0.0, *(float(b) for b in self.boundaries)]

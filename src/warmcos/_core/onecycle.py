@@ -60,9 +60,10 @@ class OneCycle(PiecewiseSchedule):
     and moves along it by ``pct = (t - E_{i-1}) / (E_i - E_{i-1})`` (``E_0 = 0``), with the
     interpolation of `anneal` (see :class:`Anneal`). ``E_i`` need not be whole, and a phase
     ending before step 0 is skipped, so the first update may already be part-way down, just
-    as in PyTorch. From ``E_last = T - 1`` on, ``e`` is held (PyTorch allows one more step,
-    ``T``, where its formula runs past ``e``, and refuses later ones). Where PyTorch divides by
-    zero (``pct_start * T == 1``: an empty first phase), step 0 takes the next phase's value.
+    as in PyTorch. From ``E_last = T - 1`` on, the value there (``e``) is held (PyTorch allows
+    one more step, ``T``, where its formula runs past ``e``, and refuses later ones). Where
+    PyTorch divides by zero (``pct_start * T == 1``: an empty first phase), step 0 takes the
+    next phase's value.
 
     The same call schedules momentum, which PyTorch cycles the other way: from ``max_momentum``
     down to ``base_momentum`` at the peak and back:
@@ -186,19 +187,21 @@ class OneCycle(PiecewiseSchedule):
         segments = []
         covered = 0.0  # the steps below this are taken by an earlier phase
         origin = 0.0
+        held = last
         final = len(ends) - 1
         for index, finish in enumerate(ends):
             # The phase holds the steps in (previous ends, finish]: up to just after `finish`,
-            # except the last, which ends where the final value is held.
+            # except the last, which ends where its value at `finish` is held.
             stop = finish if index == final else math.nextafter(finish, math.inf)
-            length = finish - origin
-            if stop > covered and length > 0:
+            if stop > covered and finish > origin:
                 curve = Anneal(self.anneal, origin, finish, values[index], values[index + 1])
                 fast = curve.scalar()
                 direction = warmup_kind if index == 0 else slope_kind
                 kind = direction(fast(covered), fast(stop))
                 segments.append(make(kind, covered, stop, curve))
                 covered = stop
+                if index == final:
+                    held = fast(finish)  # PyTorch's own last value (linear: `last` to 1 ulp)
             origin = finish
-        segments.append(make(KIND_HOLD, max(covered, ends[-1]), math.inf, Level(last)))
+        segments.append(make(KIND_HOLD, max(covered, ends[-1]), math.inf, Level(held)))
         return tuple(segments)

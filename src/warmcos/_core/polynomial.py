@@ -25,8 +25,13 @@ def polynomial_value(
     1 skips the power, which is exact.
     """
     remaining = 1.0 - ops.minimum(t, length) / length
-    shaped = remaining if power == 1 else ops.power(remaining, power)
-    value = (start - end) * shaped + end
+    # XLA divides by a constant through its reciprocal, so ``1 - length / length`` can come out
+    # a little off 0 (either side): the end is put back at the end. Where division is correctly
+    # rounded this changes no value.
+    remaining = ops.where(t < length, ops.maximum(remaining, 0.0), 0.0)
+    if power != 1:
+        remaining = ops.power(remaining, power)
+    value = (start - end) * remaining + end
     return between(ops, value, min(start, end), max(start, end))
 
 
@@ -50,7 +55,9 @@ class PolynomialCurve(Curve):
 
         def polynomial(t: float) -> float:
             remaining = 1.0 - (t if t < length else length) / length
-            value = span * (remaining if power == 1 else remaining**power) + end
+            if power != 1:
+                remaining = (remaining if remaining > 0.0 else 0.0) ** power
+            value = span * remaining + end
             return high if value > high else (low if value < low else value)
 
         return polynomial
@@ -154,10 +161,10 @@ class Polynomial(Schedule):
         begin = min(t, overflow)
         if 0 < begin < overflow:
             # Where the cycle of t takes over: just after the previous cycle's last step.
-            previous = math.ceil(t / size) - 1
+            previous = max(math.ceil(t / size), 1) - 1
             begin = count_boundary(previous, size, strictly=True) if previous else 0.0
         while begin < overflow:
-            number = float(math.ceil(begin / size)) if begin > 0 else 1.0
+            number = float(max(math.ceil(begin / size), 1))
             stop = min(count_boundary(int(number), size, strictly=True), overflow)
             curve = self._cycle(number)
             kind = slope_kind(curve.scalar()(begin), end)
@@ -174,6 +181,7 @@ class Polynomial(Schedule):
         power = float(self.power)
         if not self.cycle:
             return polynomial_value(ops, t, size, start, end, power)
-        # Keras' cycle length: steps * ceil(t / steps), or one cycle at step 0.
-        cycles = ops.where(t == 0, 1.0, -ops.floor(-(t / size)))
+        # Keras' cycle length: steps * ceil(t / steps), at least one cycle (at step 0, and
+        # where the quotient underflows to 0).
+        cycles = ops.maximum(-ops.floor(-(t / size)), 1.0)
         return polynomial_value(ops, t, cycles * size, start, end, power)

@@ -23,6 +23,9 @@ from .curves import Curve
 from .ops import NUMPY, Ops, Piece, Value
 from .segments import Segment
 
+MAX_DEPTH = 32
+"""The deepest nesting of schedules made of schedules (joins of joins, products, ...)."""
+
 REGISTRY: dict[str, type[Schedule]] = {}
 """Every schedule class by its spec name (``"cosine"``, ``"join"``, ...)."""
 
@@ -64,15 +67,39 @@ class Schedule(ABC):
 
     # -- the description ---------------------------------------------------------------------
 
+    def _parts(self) -> tuple[Schedule, ...]:
+        """The schedules this one is built from (none for a schedule of its own formula)."""
+        return ()
+
+    def _check_parts(self, where: str) -> None:
+        """Refuse parts nested too deep or too many in all, then remember both counts.
+
+        Called by the constructor of a schedule made of others (``join``, products, ...), so
+        that ``repr``, ``to_dict``, pickling and evaluation, which recurse, stay bounded.
+        """
+        parts = self._parts()
+        count = 1 + sum(part.schedule_count for part in parts)
+        depth = 1 + max((part.nesting for part in parts), default=0)
+        if count > MAX_SCHEDULES:
+            raise ValueError(
+                f"{where}: a schedule may be built from at most {MAX_SCHEDULES:,} schedules (a "
+                f"part used twice counts twice). Received: {count:,}"
+            )
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"{where}: schedules may be nested at most {MAX_DEPTH} deep. Received: {depth} deep"
+            )
+        self.__dict__["_nesting"], self.__dict__["_count"] = depth, count
+
     @property
     def nesting(self) -> int:
         """How deep schedules are nested in this one: 1 for a schedule without parts."""
-        return 1
+        return int(self.__dict__.get("_nesting", 1))
 
     @property
     def schedule_count(self) -> int:
         """How many schedules this one is built from, itself included: 1 without parts."""
-        return 1
+        return int(self.__dict__.get("_count", 1))
 
     @abstractmethod
     def _segments_from(self, t: float) -> Iterator[Segment]:
@@ -222,6 +249,20 @@ class Schedule(ABC):
         if not bool(torch.all(valid)):
             raise _bad_step(self.name, steps[~valid].flatten()[0].item())
         return self.evaluate(steps, TorchOps(steps))
+
+    # -- arithmetic ------------------------------------------------------------------------------
+
+    def __mul__(self, other: object) -> Schedule:
+        """``self * other``: the product with another schedule, or scaled by a number."""
+        from .product import multiply
+
+        return multiply(self, other)
+
+    def __rmul__(self, other: object) -> Schedule:
+        """``number * self``."""
+        from .product import multiply
+
+        return multiply(other, self)
 
     # -- plain data ------------------------------------------------------------------------------
 

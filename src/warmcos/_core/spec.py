@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 from . import validation as check
+from .product import multiply
 from .schedule import MAX_NESTING, REGISTRY, Schedule, build, from_dict
 
 MAX_SPEC_LENGTH = 100_000
@@ -20,7 +21,8 @@ def parse(text: str) -> Schedule:
 
     The text is one call of a schedule name with keyword (or positional) arguments whose values
     are numbers, strings, lists, ``None``/``True``/``False`` or nested schedule calls (for
-    ``join``). It is read with Python's parser and checked node by node; nothing is executed.
+    ``join``), or a product of such calls and numbers (``0.5 * cosine(peak=1.0, steps=100)``).
+    It is read with Python's parser and checked node by node; nothing is executed.
     The text is at most :data:`MAX_SPEC_LENGTH` characters, and calls, lists and signs nest at
     most :data:`~warmcos._core.schedule.MAX_NESTING` deep.
 
@@ -80,6 +82,10 @@ class _Reader:
         self.quoted = check.short(text)  # the text as error messages quote it
 
     def schedule(self, node: ast.expr, depth: int) -> Schedule:
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            product = self.value(node, depth)
+            if isinstance(product, Schedule):
+                return product
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             raise ValueError(
                 f"parse(): `text` must be a schedule call such as 'cosine(peak=0.1, steps=100)'. "
@@ -128,10 +134,19 @@ class _Reader:
             return [self.value(item, depth + 1) for item in node.elts]
         if isinstance(node, ast.Call):
             return self.schedule(node, depth)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            left = self.value(node.left, depth + 1)
+            right = self.value(node.right, depth + 1)
+            if isinstance(left, Schedule) or isinstance(right, Schedule):
+                try:
+                    return multiply(left, right)
+                except TypeError:
+                    pass  # reported below, quoting the text
         snippet = ast.get_source_segment(self.source, node) or ""
         raise ValueError(
-            f"parse(): spec values must be numbers, strings, lists, None, True, False or schedule "
-            f"calls. Received: {check.short(snippet, 40)} in {self.quoted}"
+            f"parse(): spec values must be numbers, strings, lists, None, True, False, schedule "
+            f"calls or products of schedules and numbers (`*`). "
+            f"Received: {check.short(snippet, 40)} in {self.quoted}"
         )
 
 

@@ -10,15 +10,32 @@ docstring), so float64 values agree with that peer to the last bit where the ope
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from .curves import Curve, ScalarCurve, between
 from .ops import SCALAR, Ops, Value
+from .segments import Segment, make, slope_kind
 
 WARMUP_SHAPES = ("linear", "cosine", "sqrt", "exponential")
 """The shapes of a warm-up (see :class:`Warm`)."""
 
+BEYOND = 2.0**53
+"""From this many cycles (or half waves) on, whole cycles are no longer told apart: the step
+divided by the cycle length is an integer-valued float (PyTorch's cyclic position is 0)."""
+
 _EXP_LIMIT = 700.0
 """``e ** 700`` is about 1e304: the largest power of e the tanh curve forms (no overflow)."""
+
+
+def step_by_step(start: float, curve: Curve) -> Iterator[Segment]:
+    """One segment per float step from `start`, for cycles shorter than the gap between steps."""
+    fast = curve.scalar()
+    while True:
+        end = math.nextafter(start, math.inf)
+        yield make(slope_kind(fast(start), fast(end)), start, end, curve)
+        if end == math.inf:
+            return
+        start = end
 
 
 class _Scalar(Curve):
@@ -73,10 +90,15 @@ class CosineWave(_Scalar):
       order), when ``waves == 0.5``;
     * ``pi * waves * 2 * (e / L)`` otherwise (transformers' ``num_cycles``),
 
-    and the value is ``low + (high - low) * (1 + cos(angle)) / 2``, or, with an `exponent`
+    When `periodic`, the elapsed steps are first reduced by whole periods (``L / waves``
+    steps): exactly for whole steps, so the angle stays below one turn and every backend's
+    ``cos`` is exact at any step (the first period is unchanged, to the bit).
+
+    The value is ``low + (high - low) * (1 + cos(angle)) / 2``, or, with an `exponent`
     other than 1, optax's ``high * ((1 - a) * c**exponent + a)`` with
-    ``c = (1 + cos(angle)) / 2`` and ``a = low / high`` (0 when ``high == 0``). Clipped to
-    the two values (either may be the larger: a rising cosine starts at `high` below `low`).
+    ``c = (1 + cos(angle)) / 2`` and ``a = low / high`` (0 when ``high == 0``), or for a
+    rising wave (`high` below `low`) the same number as ``low + (high - low) * c**exponent``.
+    Clipped to the two values.
 
     Every half wave (``waves`` half waves per ``L`` steps) is monotone.
     """
@@ -101,6 +123,7 @@ class CosineWave(_Scalar):
         self.waves, self.periodic = float(waves), periodic
         self._scaled_length = self.length**self.k_decay
         self._frequency = math.pi * self.waves * 2.0
+        self._period = self.length / self.waves
         self._ratio = self.low / self.high if self.high != 0 else 0.0
 
     def half_wave(self) -> float:
@@ -110,7 +133,10 @@ class CosineWave(_Scalar):
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The wave at `t`."""
         elapsed = t - self.delay
-        if not self.periodic:
+        if self.periodic:
+            period = self._period
+            elapsed = elapsed - ops.floor(ops.minimum(elapsed / period, BEYOND)) * period
+        else:
             elapsed = ops.minimum(elapsed, self.length)
         if self.waves != 0.5:
             angle = self._frequency * (elapsed / self.length)
@@ -122,10 +148,12 @@ class CosineWave(_Scalar):
         high, low = self.high, self.low
         if self.exponent == 1:
             value = low + (high - low) * (1.0 + ops.cos(angle)) / 2.0
-        else:
+        elif high >= low:
             c = 0.5 * (1.0 + ops.cos(angle))
             ratio = self._ratio
             value = high * ((1.0 - ratio) * ops.power(c, self.exponent) + ratio)
+        else:  # rising: optax's form would subtract numbers far larger than the value
+            value = low + (high - low) * ops.power(0.5 * (1.0 + ops.cos(angle)), self.exponent)
         return between(ops, value, min(low, high), max(low, high))
 
 

@@ -92,6 +92,10 @@ class WSD(PiecewiseSchedule):
         check.at_most(where, "floor", self.floor, "peak", self.peak)
         warmup = check.length(where, "warmup", self.warmup, "steps", self.steps)
         decay = check.length(where, "decay", self.decay, "steps", self.steps)
+        if not decay > 0:  # a fraction of very few steps can round to 0
+            raise check.fail(
+                where, "decay", "resolve to more than 0 steps", decay=self.decay, steps=self.steps
+            )
         if warmup + decay > self.steps:
             raise check.fail(
                 where,

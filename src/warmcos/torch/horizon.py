@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from .._core.budget import MAX_RETIMED_SEGMENTS
 from .._core.schedule import Schedule
-from .._core.segments import KIND_DECAY, KIND_HOLD
+from .._core.segments import KIND_DECAY, KIND_HOLD, Segment
 
 __all__ = ["HorizonWarning", "Plan", "decay_end", "planned_steps", "same_shape"]
 
@@ -134,7 +134,7 @@ def _outline(schedule: Schedule) -> list[tuple[str, str, float, float]] | None:
     return outline
 
 
-def _until(schedule: Schedule, end: float) -> Iterator[Any]:
+def _until(schedule: Schedule, end: float) -> Iterator[Segment]:
     if end > 0:
         yield from schedule.segments(0.0, end)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -35,7 +36,7 @@ from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from .._core import validation as check
 from .._core.budget import ChangedBudget
-from .._core.schedule import MAX_NESTING, Schedule
+from .._core.schedule import Schedule
 from .._core.spec import as_schedule
 from .horizon import TOLERANCE, HorizonWarning, decay_end, planned_steps, same_shape
 
@@ -61,6 +62,8 @@ _REQUIRED_KEYS = ("last_step", "schedules", "base_lrs")
 # How step() writes the learning rates, chosen when the param groups are (re)read: one value
 # for every group, one value times each group's ratio, one schedule per group, tensor LRs.
 _SAME, _RATIO, _EACH, _TENSORS = "same", "ratio", "each", "tensors"
+_NEVER = sys.maxsize
+"""What step() compares each step with when no horizon check is due: no run gets there."""
 _UNROLLED = 256
 """Up to this many param groups, ratio mode writes them with generated straight-line code."""
 
@@ -129,7 +132,8 @@ class LRScheduler(_TorchLRScheduler):
     :meth:`load_state_dict` also compares that end with the number of steps the trainer plans
     (``estimated_stepping_batches`` with ``interval="step"``, ``max_epochs`` with
     ``interval="epoch"``, ``state.max_steps``) and warns when they differ by more than 5%.
-    ``check_horizon=False`` turns both checks off. A step costs one comparison more.
+    ``check_horizon=False`` turns both checks off. The per-step cost is one integer
+    comparison, shared with PyTorch's first-step check.
 
     Args:
         optimizer: The optimizer to drive.
@@ -213,9 +217,10 @@ class LRScheduler(_TorchLRScheduler):
         self.on_mismatch = policy
         self.hyperparameters = parsed
         self._groups: list[dict[str, Any]] | None = None  # the list the caches below describe
-        # step() compares each step with `_check_after` (the horizon checks, see _arm_horizon);
-        # the constructor's own first step checks nothing.
-        self._check_horizon, self._check_after = horizon, math.inf
+        # step() compares each step with `_check_after` (see _threshold); the constructor's own
+        # first step checks nothing (_arm_horizon, below, decides what the next steps check).
+        self._check_horizon, self._check_after = horizon, _NEVER
+        self._trainer_pending = self._end_pending = False
         # Resuming needs no `initial_lr`: with ratios only the groups' proportions matter, and
         # the current learning rates carry them.
         for group in groups:
@@ -271,8 +276,10 @@ class LRScheduler(_TorchLRScheduler):
         groups = self.optimizer.param_groups
         if groups is not self._groups or len(groups) != self._group_count:
             self._sync_groups()
-        if self._step_count == 1:
-            _warn_if_called_before_the_optimizer(self.optimizer)
+        if steps > self._check_after:
+            # Rare: the first step (PyTorch's call-order check, the trainer comparison) or a
+            # step past the schedule's end. One int comparison otherwise (see _threshold).
+            self._rare_step(steps)
         self._step_count += 1
         # PyTorch types `last_epoch` as an int; a jump may land between steps.
         self.last_epoch = steps  # type: ignore[assignment]
@@ -292,8 +299,6 @@ class LRScheduler(_TorchLRScheduler):
             self._write_lrs(t)
         if self.hyperparameters:
             self._write_hyperparameters(t)
-        if steps > self._check_after:  # the horizon checks' one comparison (see _arm_horizon)
-            self._check_horizon_at(steps)
 
     def seek(self, position: float) -> None:
         """Jump to a position in schedule units: step ``position * steps_per_unit``.
@@ -417,27 +422,49 @@ class LRScheduler(_TorchLRScheduler):
         self._arm_horizon(trainer=value)
 
     def _arm_horizon(self, *, trainer: bool) -> None:
-        """Set what step() compares each step with (`_check_after`, a number of steps).
-
-        ``-inf`` while the trainer comparison is due (the next step runs it), the step beyond
-        which the scheduler warns that it runs past its schedule's end, or ``inf`` when nothing
-        is left to check (the checks are off, the schedules have no end, or it has warned).
-        """
+        """Decide which checks the next steps make, and what step() compares each step with."""
         ends = [decay_end(schedule) for schedule in self.schedules]
         # In schedule units; inf when no learning-rate schedule ends on a decay.
         self._horizon = max((end for end in ends if end is not None), default=math.inf)
-        if not self._check_horizon or self._horizon == math.inf:
-            self._trainer_pending, self._check_after = False, math.inf
-        elif trainer:
-            self._trainer_pending, self._check_after = True, -math.inf
-        else:
-            self._trainer_pending, self._check_after = False, self._past_end_limit()
+        active = self._check_horizon and self._horizon != math.inf
+        self._trainer_pending, self._end_pending = active and trainer, active
+        self._check_after = self._threshold(first=self._step_count == 1)
+
+    def _threshold(self, *, first: bool) -> int:
+        """The step beyond which step() takes its rare path (`_check_after`).
+
+        -1 while a first-step check is due: PyTorch's call-order check (`first`: the next step
+        is the first, ``_step_count == 1``) or the trainer comparison; else the last step before
+        the past-the-end warning, or :data:`_NEVER` when nothing is left to check. Always an
+        int: CPython compares an int step with an int several times faster than with a float,
+        and this comparison runs at every step.
+        """
+        if first or self._trainer_pending:
+            return -1
+        if not self._end_pending:
+            return _NEVER
+        limit = self._past_end_limit()
+        return math.floor(limit) if limit < _NEVER else _NEVER
+
+    def _rare_step(self, steps: float) -> None:
+        """step()'s rare path; every state change comes before the warnings (errors, maybe)."""
+        first, trainer = self._step_count == 1, self._trainer_pending
+        past = self._end_pending and steps > self._past_end_limit()
+        self._trainer_pending, self._end_pending = False, self._end_pending and not past
+        self._check_after = self._threshold(first=False)
+        if first:
+            _warn_if_called_before_the_optimizer(self.optimizer, stacklevel=3)
+        if trainer:
+            self._compare_with_trainer()
+        if past:
+            self._warn_past_end(steps)
 
     def _horizon_steps(self) -> float:
         """The schedules' end, in steps."""
         return self._horizon * self.steps_per_unit
 
     def _past_end_limit(self) -> float:
+        """The step past which the scheduler warns: the end plus 5% of it, at least one step."""
         end = self._horizon_steps()
         return end + max(1.0, TOLERANCE * end)
 
@@ -448,16 +475,8 @@ class LRScheduler(_TorchLRScheduler):
         units, spu = self._horizon, self.steps_per_unit
         return f"step {end:g} (natural end {units:g} x steps_per_unit {spu:g})"
 
-    def _check_horizon_at(self, steps: float) -> None:
-        """step()'s rare path: the trainer comparison when due, else the past-the-end warning."""
-        if self._trainer_pending:
-            self._trainer_pending = False
-            self._check_after = self._past_end_limit()
-            self._compare_with_trainer()
-            if not steps > self._check_after:
-                return
-        self._check_after = math.inf  # once
-        end, value = self._horizon_steps(), self.schedules[0](self.position)
+    def _warn_past_end(self, steps: float) -> None:
+        end, value = self._horizon_steps(), self.schedules[0](steps / self.steps_per_unit)
         warnings.warn(
             f"{type(self).__name__} was stepped to step {steps:g}, past its schedule's end at "
             f"{self._ends_text()} by {steps - end:g} steps ({(steps - end) / end:.0%}): the "
@@ -465,7 +484,7 @@ class LRScheduler(_TorchLRScheduler):
             "in epochs but stepped per batch needs steps_per_unit (batches per epoch); a run "
             "longer than planned, change_budget(). check_horizon=False turns this check off",
             HorizonWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
     def _compare_with_trainer(self) -> None:
@@ -640,13 +659,14 @@ class LRScheduler(_TorchLRScheduler):
         checkpoint schedule ``old`` is paired with this scheduler's ``new`` (the same group,
         the same hyperparameter) and:
 
-        * equal to ``new``, or ending where ``new`` ends: it is taken as it is;
+        * equal to ``new``: it is taken as it is;
         * else both must settle, and ``new`` must be ``old`` with other lengths only
           (:func:`~warmcos.torch.horizon.same_shape`: the same segments, values and order;
           another peak, floor or cycle count is refused, since only one of the two could be
-          followed); it becomes ``warmcos.change_budget(old, at=position,
-          steps=new.natural_end)`` at the checkpoint's position, which must lie before both
-          ends.
+          followed). Then ``old`` is taken as it is if it already ends where ``new`` ends (a
+          resumed run resumed again), and otherwise becomes ``warmcos.change_budget(old,
+          at=position, steps=new.natural_end)``, where the checkpoint's position must lie
+          before both ends.
 
         So ``new`` gives only its end: the values come from ``old``, continued from the
         checkpoint's step, and the scheduler then holds (and saves) the re-timed schedules.
@@ -678,12 +698,9 @@ class LRScheduler(_TorchLRScheduler):
                 "schedule re-timed to end where this one ends"
             )
         groups = self.optimizer.param_groups
-        budgeted: tuple[list[Schedule], Hyperparameters] | None = None
         if differing and self.on_mismatch == "change_budget":
-            budgeted = self._rebudgeted(where, loaded, mine, theirs)
-        if budgeted is not None:
-            schedules, spu, scaling = budgeted[0], self.steps_per_unit, self.group_scaling
-            hyperparameters = budgeted[1]
+            schedules, hyperparameters = self._rebudgeted(where, loaded, mine, theirs)
+            spu, scaling = self.steps_per_unit, self.group_scaling
         elif differing and self.on_mismatch == "adopt":
             schedules, spu, scaling = loaded.schedules, loaded.steps_per_unit, loaded.group_scaling
             if len(schedules) not in (1, len(groups)):
@@ -720,7 +737,7 @@ class LRScheduler(_TorchLRScheduler):
         # Write the values with step() as PyTorch's first step does: with the count at 0, so it
         # is not the user's step and no call-order warning applies.
         self._step_count = 0
-        self._check_after = math.inf  # (loading is not a step of the run)
+        self._check_after = _NEVER  # (loading is not a step of the run)
         self.step(loaded.last_step)
         self._step_count = loaded.step_count
         self._arm_horizon(trainer=True)
@@ -813,18 +830,11 @@ def _flag(where: str, name: str, value: object) -> bool:
 
 
 def _changed(where: str, name: str, schedule: Schedule, at: float, steps: float) -> Schedule:
-    """``change_budget(schedule, at, steps)``; errors name `name`, and a result too deep to load."""
+    """``change_budget(schedule, at, steps)``, its refusals (nested too deep, say) naming `name`."""
     try:
-        changed = ChangedBudget(schedule, at, steps)
+        return ChangedBudget(schedule, at, steps)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{where}: the budget of `{name}` cannot change. {error}") from None
-    if changed.nesting > MAX_NESTING:
-        raise ValueError(
-            f"{where}: the budget of `{name}` cannot change again: the changed schedule would "
-            f"nest {changed.nesting} deep, and a checkpoint may nest at most {MAX_NESTING}. "
-            f"Received: {name}={check.short(schedule)}"
-        )
-    return changed
 
 
 def _steps(where: str, name: str, value: object, *, minimum: int) -> int | float:
@@ -859,12 +869,15 @@ def _real(where: str, name: str, value: object) -> float:
         return math.inf
 
 
-def _warn_if_called_before_the_optimizer(optimizer: Optimizer) -> None:
-    """PyTorch's check on the first step(): was ``optimizer.step()`` called before it?"""
+def _warn_if_called_before_the_optimizer(optimizer: Optimizer, *, stacklevel: int) -> None:
+    """PyTorch's check on the first step(): was ``optimizer.step()`` called before it?
+
+    `stacklevel` counts from this function's caller, which names the user's line.
+    """
     if not hasattr(optimizer.step, "_wrapped_by_lr_sched"):
-        warnings.warn(_OVERRIDDEN_STEP, UserWarning, stacklevel=3)
+        warnings.warn(_OVERRIDDEN_STEP, UserWarning, stacklevel=stacklevel + 1)
     elif not getattr(optimizer, "_opt_called", False):
-        warnings.warn(_STEP_BEFORE_OPTIMIZER, UserWarning, stacklevel=3)
+        warnings.warn(_STEP_BEFORE_OPTIMIZER, UserWarning, stacklevel=stacklevel + 1)
 
 
 def _read_checkpoint(where: str, state: object) -> _Loaded:

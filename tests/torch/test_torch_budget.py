@@ -13,7 +13,9 @@ and it holds `floor` from ``N`` on. Runs go through real training loops: a plain
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -215,6 +217,29 @@ def test_a_refused_group_schedule_is_named_and_no_group_changes() -> None:
     with pytest.raises(ValueError, match=r"`schedules\[1\]` never settles"):
         scheduler.change_budget(200)
     assert _snapshot(optimizer, scheduler) == before
+
+
+def test_a_change_nested_deeper_than_the_core_allows_is_refused_and_changes_nothing() -> None:
+    # Each change nests the schedule once more; the core bounds the depth (so that every
+    # checkpoint loads again), and the refusal names the schedule and leaves the run as it was.
+    optimizer = _optimizer()
+    scheduler = LRScheduler(optimizer, _cosine(10**6))
+    for count in range(1, 1000):
+        _steps(optimizer, scheduler, 1)
+        before = _snapshot(optimizer, scheduler)
+        try:
+            scheduler.change_budget(10**6 + count)
+        except ValueError as error:
+            assert re.match(
+                r"LRScheduler.change_budget\(\): the budget of `schedule` cannot "
+                r"change\. .*nested at most \d+ deep",
+                str(error),
+            ), error
+            break
+    else:
+        pytest.fail("no depth limit")
+    assert _snapshot(optimizer, scheduler) == before
+    LRScheduler(_optimizer(), _cosine(10**6), on_mismatch="adopt").load_state_dict(before[0])
 
 
 def test_a_checkpoint_after_change_budget_resumes_exactly(tmp_path: Path) -> None:
@@ -494,7 +519,10 @@ def _lightning_fit(
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=4)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r".*(mid-epoch|num_workers|does not have many)")
-        trainer.fit(Regressor(), loader, ckpt_path=ckpt_path, weights_only=True)
+        options: dict[str, Any] = {}
+        if ckpt_path is not None and "weights_only" in inspect.signature(trainer.fit).parameters:
+            options["weights_only"] = True  # Lightning >= 2.6: the checkpoint is plain data
+        trainer.fit(Regressor(), loader, ckpt_path=ckpt_path, **options)
     return records, trainer
 
 
