@@ -14,13 +14,20 @@ Example:
 from ._core.baselines import Constant, Exponential, Linear, MultiStep, Step
 from ._core.budget import ChangedBudget, decay_now
 from ._core.cosine import Cosine
+from ._core.cyclic import Cyclic
+from ._core.inverse import InverseSqrt, InverseTime
 from ._core.join import Join
+from ._core.onecycle import OneCycle
+from ._core.piecewise import Interpolate, PiecewiseConstant
+from ._core.polynomial import Polynomial
 from ._core.product import Product, Scaled
 from ._core.ramp import Ramp
 from ._core.restarts import CosineRestarts
 from ._core.schedule import Schedule, from_dict
 from ._core.segments import Segment
 from ._core.spec import parse
+from ._core.tanh import Tanh
+from ._core.warmup import Warmup
 from ._core.wsd import WSD
 
 __version__ = "0.1.0"
@@ -38,6 +45,15 @@ wsd = WSD
 join = Join
 ramp = Ramp
 change_budget = ChangedBudget
+polynomial = Polynomial
+inverse_sqrt = InverseSqrt
+inverse_time = InverseTime
+piecewise_constant = PiecewiseConstant
+interpolate = Interpolate
+one_cycle = OneCycle
+cyclic = Cyclic
+tanh = Tanh
+warmup = Warmup
 
 __all__ = [
     "WSD",
@@ -45,29 +61,47 @@ __all__ = [
     "Constant",
     "Cosine",
     "CosineRestarts",
+    "Cyclic",
     "Exponential",
+    "Interpolate",
+    "InverseSqrt",
+    "InverseTime",
     "Join",
     "Linear",
     "MultiStep",
+    "OneCycle",
+    "PiecewiseConstant",
+    "Polynomial",
     "Product",
     "Ramp",
     "Scaled",
     "Schedule",
     "Segment",
     "Step",
+    "Tanh",
+    "Warmup",
     "__version__",
     "change_budget",
     "constant",
     "cosine",
     "cosine_restarts",
+    "cyclic",
     "decay_now",
     "exponential",
     "from_dict",
+    "interpolate",
+    "inverse_sqrt",
+    "inverse_time",
     "join",
     "linear",
     "multistep",
+    "one_cycle",
     "parse",
+    "piecewise_constant",
+    "polynomial",
     "ramp",
     "step",
+    "tanh",
+    "warmup",
     "wsd",
 ]

@@ -416,6 +416,18 @@ def test_prints_parses_and_round_trips(schedule: warmcos.Schedule) -> None:
     assert np.array_equal(warmcos.from_dict(data)(steps), schedule(steps))
 
 
+@pytest.mark.parametrize("schedule", EXAMPLES, ids=repr)
+def test_giant_steps_give_values_within_range_at_once(schedule: warmcos.Schedule) -> None:
+    low, high = value_range(schedule)
+    giant = [10**10, 10**15, 2**53 + 1, 1e18, 1e300]
+    for t in giant:
+        segment = schedule.segment_at(t)  # located directly, not walked to
+        assert segment.start <= t < segment.end
+        assert low <= schedule(t) == segment(t) <= high
+    values = schedule(np.array(giant, dtype=np.float64))
+    assert np.all((values >= low) & (values <= high))
+
+
 # -- properties ---------------------------------------------------------------------------------
 
 Spec = tuple[str, dict[str, Any]]

@@ -711,6 +711,32 @@ def test_every_backend_switches_segment_exactly_where_the_scalar_path_does(spec:
     assert near.all(), (np.asarray(steps)[~near], traced[~near], scalar[~near])
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda size: warmcos.step(1.0, step_size=size, gamma=0.5),
+        lambda size: warmcos.exponential(1.0, gamma=0.5, decay_steps=size, staircase=True),
+        lambda size: warmcos.inverse_time(1.0, decay_steps=size, decay_rate=1.0, staircase=True),
+        lambda size: warmcos.polynomial(1.0, 0.0, steps=size, power=0.5, cycle=True),
+    ],
+    ids=["step", "exponential", "inverse_time", "polynomial-cycle"],
+)
+def test_jit_compiled_stairs_and_cycles_switch_at_whole_multiples(
+    make: Callable[[int], warmcos.Schedule],
+) -> None:
+    # XLA divides 49 / 49 through the reciprocal of 49 and gets 0.9999999999999999: without a
+    # correction the drop due at step 49 came at step 50 (98, 103 and 107 alike).
+    jax = pytest.importorskip("jax")
+    from warmcos.optax import schedule as optax_schedule
+
+    for size in (49, 98, 103, 107):
+        s = make(size)
+        steps = np.arange(0, 8 * size + 1)
+        with jax.enable_x64(True):
+            traced = np.asarray(jax.jit(optax_schedule(s, dtype=np.float64))(steps))
+        np.testing.assert_allclose(traced, s(steps.astype(np.float64)), rtol=1e-12, atol=0)
+
+
 @properties
 @given(all_specs)
 def test_print_parse_plain_data_and_pickle_round_trip(spec: Spec) -> None:

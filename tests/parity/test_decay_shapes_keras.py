@@ -21,7 +21,8 @@ Argument mappings (each case says it again):
 - ``InverseTimeDecay(I, D, decay_rate=r, staircase=s)``: ``inverse_time(I, D, r, s)``.
 - ``PiecewiseConstantDecay(boundaries=b, values=v)``: Keras switches just AFTER each boundary
   (``t > b``): ``piecewise_constant([math.nextafter(b, inf) for b in b], v)``, exact for every
-  step (``b + 1`` for whole steps).
+  step (``b + 1`` for whole steps; for ``b = 0`` write 1, since the subnormal next float is
+  flushed to 0 by TensorFlow and XLA).
 - ``ExponentialDecay(I, D, decay_rate=r, staircase=s)``: ``exponential(I, gamma=r,
   decay_steps=D, staircase=s)``; growing (``r > 1``, which Keras leaves unbounded) with an
   ``end_value`` above every value of the run.
@@ -93,10 +94,11 @@ def _inverse_time(seed: int) -> dict[str, Any]:
 
 def _piecewise(seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
-    boundaries = sorted({int(b) for b in rng.integers(0, 400, size=int(rng.integers(1, 8)))})
+    boundaries = sorted({int(b) for b in rng.integers(1, 400, size=int(rng.integers(1, 8)))})
     values = [_lr(rng) for _ in range(len(boundaries) + 1)]
-    # Keras switches after a boundary: the next float is warmcos' boundary (b + 1 on whole steps;
-    # a Keras boundary at 0 becomes the smallest float step, 5e-324).
+    # Keras switches after a boundary: the next float is warmcos' boundary (b + 1 on whole
+    # steps). Not 0 here: its next float, 5e-324, is subnormal, which TensorFlow and XLA flush
+    # to 0 (for whole steps write 1).
     spec = warmcos.piecewise_constant([math.nextafter(b, math.inf) for b in boundaries], values)
     return {
         "kind": "PiecewiseConstantDecay",

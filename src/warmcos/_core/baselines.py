@@ -12,7 +12,7 @@ import numpy as np
 from . import validation as check
 from .curves import Curve, Level, Line, ScalarCurve
 from .ops import NUMPY, Ops, Value
-from .piecewise import first_step
+from .piecewise import first_step, whole_quotient
 from .schedule import PiecewiseSchedule, Schedule, set_fields
 from .segments import (
     KIND_DECAY,
@@ -202,7 +202,7 @@ class Step(Schedule):
         """The formula of the class docstring."""
         if self._constant():
             return ops.fill(t, float(self.value))  # (0 * gamma ** drops could overflow to nan)
-        drops = ops.floor(t / float(self.step_size))
+        drops = whole_quotient(ops, t, float(self.step_size))
         settle: int | None = self.__dict__["_settle"]
         if settle is not None:
             drops = ops.minimum(drops, float(settle))  # no power past the bound: no overflow

@@ -12,12 +12,12 @@ from .ops import Ops, Value
 from .schedule import Schedule, set_fields
 from .segments import KIND_HOLD, Segment, make, slope_kind
 from .validation import Number
-from .warps import BEYOND, _Scalar, step_by_step
+from .warps import BEYOND, OpsCurve, step_by_step
 
 MODES = ("triangular", "triangular2", "exp_range")
 
 
-class Triangles(_Scalar):
+class Triangles(OpsCurve):
     """PyTorch's ``CyclicLR`` formula, for every step (each segment is one half of a cycle).
 
     With ``q = t / total``, ``cycle = floor(1 + q)`` and ``x = 1 + q - cycle``, the position in

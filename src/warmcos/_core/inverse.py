@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from . import validation as check
 from .curves import Curve, Level, Line, ScalarCurve
 from .ops import Ops, Value
-from .piecewise import count_boundary, first_step
+from .piecewise import count_boundary, first_step, whole_quotient
 from .schedule import PiecewiseSchedule, Schedule, set_fields
 from .segments import KIND_DECAY, KIND_HOLD, KIND_LEVEL, Segment, make, warmup_kind
 from .validation import Number
@@ -237,7 +237,6 @@ class InverseTime(Schedule):
 
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The formula of the class docstring."""
-        progress = t / float(self.decay_steps)
-        if self.staircase:
-            progress = ops.floor(progress)
+        size = float(self.decay_steps)
+        progress = whole_quotient(ops, t, size) if self.staircase else t / size
         return inverse_time_value(progress, float(self.value), float(self.decay_rate))

@@ -11,7 +11,7 @@ from .ops import Ops, Value
 from .schedule import PiecewiseSchedule, set_fields
 from .segments import KIND_HOLD, Segment, make, slope_kind, warmup_kind
 from .validation import Number
-from .warps import _Scalar
+from .warps import OpsCurve
 
 ANNEALS = ("cos", "linear")
 
@@ -19,7 +19,7 @@ _DIV_FACTOR = 25.0
 _FINAL_DIV_FACTOR = 1e4
 
 
-class Anneal(_Scalar):
+class Anneal(OpsCurve):
     """PyTorch's (and optax's) interpolation from `start` to `end` over ``[origin, finish]``.
 
     With ``pct = (t - origin) / (finish - origin)``: ``"cos"``:

@@ -98,6 +98,26 @@ def count_boundary(count: int, size: float, *, strictly: bool = False) -> float:
     return first_step(lambda u: u / size >= count, guess)
 
 
+def whole_quotient(ops: Ops, t: Value, size: float, *, ceil: bool = False) -> Value:
+    """``floor(t / size)`` (``ceil`` with `ceil`): the floor of the correctly rounded quotient.
+
+    XLA (JAX) and TensorFlow graphs may divide through the reciprocal, one unit in the last
+    place off, so ``49 / 49`` can come out as 0.9999999999999999 and a stair be taken one step
+    late. For a whole `size` the quotient is corrected by one product, exact for steps below
+    2**53: a step that reaches ``(q + 1) * size`` is in stair ``q + 1`` (a cycle ``c`` whose
+    ``(c - 1) * size`` reaches the step is cycle ``c - 1``). Where division is correctly rounded
+    (Python, NumPy, PyTorch) the correction then changes nothing, since a quotient rounded below
+    a whole number means the exact quotient is below it.
+    """
+    quotient = t / size
+    whole = -ops.floor(-quotient) if ceil else ops.floor(quotient)
+    if size != math.floor(size):
+        return whole  # products of a fractional size round: they could disagree with IEEE
+    if ceil:
+        return ops.where((whole - 1.0) * size >= t, whole - 1.0, whole)
+    return ops.where((whole + 1.0) * size <= t, whole + 1.0, whole)
+
+
 # -- piecewise constant ---------------------------------------------------------------------------
 
 

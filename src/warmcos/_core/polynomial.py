@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from . import validation as check
 from .curves import Curve, Level, ScalarCurve, between
 from .ops import Ops, Value
-from .piecewise import count_boundary, first_step
+from .piecewise import count_boundary, first_step, whole_quotient
 from .schedule import Schedule, set_fields
 from .segments import KIND_HOLD, Segment, make, slope_kind
 from .validation import Number
@@ -183,5 +183,5 @@ class Polynomial(Schedule):
             return polynomial_value(ops, t, size, start, end, power)
         # Keras' cycle length: steps * ceil(t / steps), at least one cycle (at step 0, and
         # where the quotient underflows to 0).
-        cycles = ops.maximum(-ops.floor(-(t / size)), 1.0)
+        cycles = ops.maximum(whole_quotient(ops, t, size, ceil=True), 1.0)
         return polynomial_value(ops, t, cycles * size, start, end, power)

@@ -14,7 +14,9 @@ The vocabulary, used everywhere in warmcos (summaries, charts, plots):
   constant stretch between two drops), ``"rise"`` (a line going up that is not a warm-up),
   ``"hold"`` (the value kept from the schedule's natural end on);
 * its **shape** is the curve's form: ``"constant"``, ``"linear"``, ``"cosine"``, ``"sqrt"``,
-  ``"exponential"``;
+  ``"exponential"``, ``"polynomial"``, ``"inverse_sqrt"``, ``"inverse_time"``, ``"tanh"``,
+  ``"exp_range"`` (a cyclic half cycle: a line times ``gamma ** t``) or ``"product"`` (a product
+  of schedules where more than one factor changes);
 * its **cycle** is the restart cycle it belongs to, and its **piece** the position of the
   ``join`` piece it comes from.
 """
@@ -80,7 +82,7 @@ class Segment:
 
     @property
     def shape(self) -> str:
-        """The curve's form: constant, linear, cosine, sqrt or exponential."""
+        """The curve's form (see the module docstring for the list)."""
         return self.curve.shape
 
     @property

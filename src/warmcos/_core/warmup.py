@@ -107,18 +107,10 @@ class Warmup(Schedule):
                 end=target,
             )
         object.__setattr__(self, "_target", target)
-        object.__setattr__(self, "_nesting", 1 + self.schedule.nesting)
-        object.__setattr__(self, "_count", 1 + self.schedule.schedule_count)
+        self._check_parts(where)
 
-    @property
-    def nesting(self) -> int:
-        """One more than the warmed-up schedule's."""
-        return int(self.__dict__["_nesting"])
-
-    @property
-    def schedule_count(self) -> int:
-        """This schedule and the one it warms up."""
-        return int(self.__dict__["_count"])
+    def _parts(self) -> tuple[Schedule, ...]:
+        return (self.schedule,)
 
     @property
     def target(self) -> float:

@@ -38,7 +38,7 @@ def step_by_step(start: float, curve: Curve) -> Iterator[Segment]:
         start = end
 
 
-class _Scalar(Curve):
+class OpsCurve(Curve):
     """A curve whose per-step form is its own formula on Python floats."""
 
     def scalar(self) -> ScalarCurve:
@@ -47,7 +47,7 @@ class _Scalar(Curve):
         return lambda t: float(evaluate(t, SCALAR))
 
 
-class Warm(_Scalar):
+class Warm(OpsCurve):
     """A warm-up from `start` at `origin` to `end` over `length` steps, with a shape.
 
     A warm-up's shape is the decay of the same name played backwards in time (transformers'
@@ -80,7 +80,7 @@ class Warm(_Scalar):
         return between(ops, value, min(start, end), max(start, end))
 
 
-class CosineWave(_Scalar):
+class CosineWave(OpsCurve):
     """A cosine from `high` (at ``t = delay``) towards `low`, with the peers' warps.
 
     With the elapsed steps ``e = t - delay`` (capped at `length` unless `periodic`) and
@@ -157,7 +157,7 @@ class CosineWave(_Scalar):
         return between(ops, value, min(low, high), max(low, high))
 
 
-class TanhDecay(_Scalar):
+class TanhDecay(OpsCurve):
     """timm's tanh decay from about `high` to about `low` over `length` steps from `origin`.
 
     With ``p = (t - origin) / length`` (at most 1) and ``x = lower * (1 - p) + upper * p``,
