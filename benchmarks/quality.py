@@ -41,7 +41,7 @@ REFERENCE = "warmup-cosine"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    from warmcos.demo.schedules import NAMES
+    from warmcos.demo.schedules import DEFAULT_NAMES, NAMES
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds, 3 schedules, 400 steps.")
@@ -67,7 +67,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.cosine_peaks = args.cosine_peaks or (5 if quick else 9)
     names = args.schedules.split(",") if args.schedules else None
     if names is None:
-        names = ["constant", REFERENCE, "wsd"] if quick else list(NAMES)
+        names = ["constant", REFERENCE, "wsd"] if quick else list(DEFAULT_NAMES)
     unknown = sorted(set(names) - set(NAMES))
     if unknown:
         parser.error(f"unknown schedules {unknown}; choose among {', '.join(NAMES)}")

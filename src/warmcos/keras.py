@@ -1,9 +1,13 @@
 """Keras 3 adapter: a warmcos schedule as a ``keras.optimizers.schedules.LearningRateSchedule``.
 
-Written once on ``keras.ops``, so it runs on the TensorFlow, JAX and torch backends, inside
-``tf.function`` and under XLA (``jit_compile=True``), with integer or float step tensors. The
-schedule's formula is evaluated in float64 (exact restart boundaries for integer steps up to the
-horizon) and the learning rate is returned in ``keras.config.floatx()``. Both classes are
+It evaluates the schedule's one formula (its ``evaluate``, the same on every backend) through
+the operations seam of the backend at hand: ``keras.ops`` on TensorFlow, ``jax.numpy`` on JAX and
+torch's own operations on the torch backend (Keras' ops turn some float64 results into float32
+there), and the core's per-step path when the step is a concrete number. So it runs on the
+TensorFlow, JAX and torch backends, inside ``tf.function`` and under XLA (``jit_compile=True``),
+with integer or float step tensors. The formula is evaluated in float64 (exact restart
+boundaries for integer steps up to the horizon) and the learning rate is returned in
+``keras.config.floatx()``. Both classes are
 registered as Keras serialisable, so ``model.save`` / ``keras.models.load_model`` restore them
 (the loading process imports ``warmcos.keras``, as for any Keras extension).
 

@@ -205,7 +205,14 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], Any, Any, tuple[Any, ...]
         ([-5],),
     ),
     # gamma > 1 is growth (issue 11); a negative factor stays invalid.
-    ("multistep", {"value": 1.0, "milestones": [10]}, {"gamma": -2.0}, ValueError, "gamma", (-2.0,)),
+    (
+        "multistep",
+        {"value": 1.0, "milestones": [10]},
+        {"gamma": -2.0},
+        ValueError,
+        "gamma",
+        (-2.0,),
+    ),
     ("multistep", {"value": 1.0, "milestones": [10]}, {"gamma": 0.0}, ValueError, "gamma", (0.0,)),
     (
         "multistep",

@@ -13,16 +13,10 @@ Conventions mapped explicitly in each test:
 - ``exponential_decay`` decays by ``decay_rate`` per ``transition_steps`` steps; warmcos'
   ``exponential`` takes the per-step factor ``decay_rate ** (1 / transition_steps)``.
 
-optax options warmcos cannot express (for the README):
-- ``exponent != 1`` in cosine_decay_schedule, warmup_cosine_decay_schedule and sgdr_schedule.
-- polynomial_schedule with ``power != 1``.
-- exponential_decay / warmup_exponential_decay_schedule with ``decay_rate > 1`` (warmcos:
-  ``0 < gamma <= 1``), with ``decay_rate == 0`` (optax silently returns a constant) or with
-  ``end_value`` (optax clips at it; warmcos has no clipped exponential, a ``join`` with a
-  constant at the first step below ``end_value`` only reproduces it on integer steps).
-- piecewise_interpolate_schedule("cosine") with an increasing segment (a scale > 1) and hence
-  cosine_onecycle_schedule: a cosine-shaped warm-up (warmcos warm-ups are linear, and
-  ``cosine`` needs ``floor <= peak``).
+optax options warmcos does not reproduce (for the README; ``exponent``, polynomial powers,
+growth, ``end_value``, cosine interpolation and the one-cycle schedules are expressible now and
+tested in tests/parity/test_cycle_shapes_peers.py and test_decay_shapes_optax_transformers.py):
+- exponential_decay with ``decay_rate == 0`` (optax silently returns a constant).
 - Degenerate arguments optax accepts silently: ``transition_steps <= 0`` (constant), negative
   ``transition_begin`` (treated as 0), a boundary at step 0 in piecewise schedules; warmcos
   rejects them with an error.

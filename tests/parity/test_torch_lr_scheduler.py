@@ -7,19 +7,20 @@ equals warmcos' value at step ``t`` (warmcos' ``step`` counts updates already ap
 Where the scheduler has a closed form (``_get_closed_form_lr``, what ``step(epoch)`` uses) we
 compare with it as well. Everything is float64 (Python floats); tolerance 1e-12 absolute.
 
-PyTorch options warmcos cannot express (for the README):
-- CosineAnnealingLR past ``T_max``: torch's curve is periodic (rises back to the base LR at
-  ``2 * T_max``); warmcos holds ``floor`` after ``steps`` (see
+PyTorch options warmcos does not reproduce (for the README; the shapes added since, such as
+``cosine(after_end="periodic")``, ``polynomial``, ``one_cycle``, ``cyclic``, growth and products,
+are tested in tests/parity/test_cycle_shapes_torch.py, test_decay_shapes_torch.py and
+tests/core/test_product.py):
+- CosineAnnealingLR past ``T_max`` by default: torch's curve is periodic; warmcos' default holds
+  ``floor`` after ``steps`` (``after_end="periodic"`` follows torch; see
   ``test_cosine_annealing_lr_is_periodic_after_t_max_but_warmcos_holds_floor``).
 - CosineAnnealingWarmRestarts ``step(epoch)`` path: its cycle index comes from a float
   logarithm and lands in the wrong cycle at some exact restarts (documented below); warmcos
   gives the exact-boundary value (the one torch's own ``step()`` sequence gives).
 - MultiStepLR with a repeated milestone (torch multiplies by ``gamma ** count``); warmcos'
   milestones must be strictly increasing (a ``join`` of constants can express it).
-- StepLR / ExponentialLR / MultiStepLR with ``gamma > 1`` (warmcos: ``0 < gamma <= 1``).
-- PolynomialLR with ``power != 1``; OneCycleLR (cosine warm-up phase); CyclicLR; LambdaLR /
-  MultiplicativeLR (arbitrary callables); ChainedScheduler (product of schedules; warmcos'
-  ``join`` is sequential only); ReduceLROnPlateau (metric-driven, not a function of the step).
+- LambdaLR / MultiplicativeLR (arbitrary callables); ReduceLROnPlateau (metric-driven, not a
+  function of the step).
 - The recursive (chainable) form in general: torch's ``get_lr`` multiplies the CURRENT group
   LR, so outside changes to ``group["lr"]`` are carried forward; warmcos is closed form.
 """

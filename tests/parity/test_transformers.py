@@ -20,15 +20,16 @@ transformers options warmcos cannot express (for the README):
 - get_cosine_with_min_lr_schedule_with_warmup_lr_rate with ``num_warmup_steps=0``: its decay
   starts one step in (progress ``(t + 1) / T``) and never uses the peak. (With a warm-up it is
   expressible; see the test.)
-- get_wsd_schedule ``warmup_type="cosine"`` or ``"1-sqrt"`` (warmcos warm-ups are linear);
-  ``num_decay_steps=0`` (warmcos' wsd needs ``decay > 0``; a ``join`` can express the drop);
+- get_wsd_schedule ``num_decay_steps=0`` (warmcos' wsd needs ``decay > 0``; a ``join`` can
+  express the drop);
   ``num_stable_steps`` with ``warmup + stable + decay != num_training_steps`` is fine (warmcos'
   ``steps`` is the sum).
 - get_cosine_with_hard_restarts_schedule_with_warmup at exact restarts where transformers'
   float ``(num_cycles * progress) % 1.0`` rounds to just below 1 (from ``num_cycles >= 22``):
   transformers gives ~0 there, warmcos gives the peak (documented in the test).
-- get_polynomial_decay_schedule_with_warmup with ``power != 1``; get_inverse_sqrt_schedule;
-  get_reduce_on_plateau_schedule; GreedyLR / AdafactorSchedule (not functions of the step).
+- get_reduce_on_plateau_schedule; GreedyLR / AdafactorSchedule (not functions of the step).
+  (Warm-up types, ``num_cycles``, polynomial powers and inverse sqrt are expressible now: see
+  tests/parity/test_cycle_shapes_peers.py and test_decay_shapes_optax_transformers.py.)
 """
 
 from __future__ import annotations

@@ -72,8 +72,7 @@ class Curve(ABC):
     """One formula of the step, valid over one segment.
 
     Attributes:
-        shape: What the curve looks like: ``"constant"``, ``"linear"``, ``"cosine"``,
-            ``"sqrt"`` or ``"exponential"``.
+        shape: What the curve looks like (the list is in :mod:`warmcos._core.segments`).
     """
 
     shape: ClassVar[str]
@@ -281,15 +280,18 @@ class Ease(Curve):
         """The ramp at `t`."""
         progress = ops.minimum(ops.maximum((t - self.origin) / self.length, 0.0), 1.0)
         start, end = self.start, self.end
+        return between(ops, self._shaped(ops, progress), min(start, end), max(start, end))
+
+    def _shaped(self, ops: Ops, progress: Value) -> Value:
+        """The value at `progress` in ``[0, 1]``, before the clip."""
+        start, end = self.start, self.end
         if self.shape == "exponential":
-            value = start * ops.power(end / start, progress)
-        elif self.shape == "cosine":
-            value = end + (start - end) * (1.0 + ops.cos(math.pi * progress)) / 2.0
-        elif self.shape == "sqrt":
-            value = end + (start - end) * (1.0 - ops.sqrt(progress))
-        else:
-            value = end + (start - end) * (1.0 - progress)
-        return between(ops, value, min(start, end), max(start, end))
+            return start * ops.power(end / start, progress)
+        if self.shape == "cosine":
+            return end + (start - end) * (1.0 + ops.cos(math.pi * progress)) / 2.0
+        if self.shape == "sqrt":
+            return end + (start - end) * (1.0 - ops.sqrt(progress))
+        return end + (start - end) * (1.0 - progress)
 
     def scalar(self) -> ScalarCurve:
         """The ramp at one step (the same operations on Python floats)."""

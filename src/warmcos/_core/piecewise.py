@@ -1,8 +1,9 @@
 """Values given at steps: piecewise-constant levels, and interpolation through knots.
 
-Also the one search every stair-shaped formula needs: the first float step at which a float
-quotient such as ``t / size`` reaches a count (:func:`first_step`), so that a segment boundary
-lies exactly where the formula itself switches.
+Also what every stair- or cycle-shaped formula needs: the first float step at which a float
+quotient such as ``t / size`` reaches a count (:func:`count_boundary`, :func:`first_step`), so
+that a segment boundary lies exactly where the formula itself switches, and that whole quotient
+computed alike on every backend (:func:`whole_quotient`).
 """
 
 from __future__ import annotations

@@ -86,10 +86,11 @@ class Polynomial(Schedule):
     ``linear`` warm-up gives the warm-ups and offsets of these peers).
 
     With ``cycle=True`` the decay restarts instead of holding, as in Keras'
-    ``PolynomialDecay(cycle=True)``: the step ``t > 0`` lies in cycle ``c = ceil(t / T)``, which
+    ``PolynomialDecay(cycle=True)``: step ``t`` lies in cycle ``c = max(1, ceil(t / T))``, which
     decays over ``c * T`` steps from step 0, ``v(t) = e + (s - e) (1 - t / (c T))^k``. So cycle
     ``c`` takes over just after step ``(c - 1) T`` (where cycle ``c - 1`` reached `end`), from
-    ``e + (s - e) / c^k``; it never settles.
+    ``e + (s - e) / c^k``; it never settles. (For ``T < 1`` the quotient ``t / T`` overflows
+    past ``t = T * 1.8e308``; Keras' formula then gives `start`, which is held there.)
 
     Args:
         start: The value at step 0 (``>= 0``).
@@ -136,7 +137,7 @@ class Polynomial(Schedule):
 
     @property
     def natural_end(self) -> float | None:
-        """`steps`; with `cycle`, None (0 when ``start == end``)."""
+        """`steps`; with `cycle` None, as it never settles; 0 when ``start == end``."""
         if self.start == self.end:
             return 0.0
         if not self.cycle:

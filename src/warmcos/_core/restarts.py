@@ -244,7 +244,11 @@ class CosineRestarts(Schedule):
             >>> s.cycle_peak_and_floor(2)
             (0.25, 0.1)
         """
-        cycle = check.whole("cycle_peak_and_floor()", "cycle", cycle, minimum=0)
+        where = "cycle_peak_and_floor()"
+        cycle = check.whole(where, "cycle", cycle, minimum=0)
+        if self.max_cycles is not None and cycle >= self.max_cycles:
+            # Past the last cycle a growing peak could overflow: there is no such cycle.
+            raise check.fail(where, "cycle", f"be < max_cycles={self.max_cycles}", cycle=cycle)
         peak, floor = self._peak_and_floor(SCALAR, float(cycle))
         return float(peak), float(floor)
 

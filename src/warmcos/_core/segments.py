@@ -11,7 +11,7 @@ The vocabulary, used everywhere in warmcos (summaries, charts, plots):
 * a segment's **kind** is the part it plays: ``"warm-up"`` (a ramp up to a peak),
   ``"ramp"`` (a warm-up that does not rise: it starts above its peak), ``"decay"`` (going
   down to a floor), ``"stable"`` (a plateau at the peak before a decay), ``"level"`` (a
-  constant stretch between two drops), ``"rise"`` (a line going up that is not a warm-up),
+  constant stretch between two drops), ``"rise"`` (going up without being a warm-up),
   ``"hold"`` (the value kept from the schedule's natural end on);
 * its **shape** is the curve's form: ``"constant"``, ``"linear"``, ``"cosine"``, ``"sqrt"``,
   ``"exponential"``, ``"polynomial"``, ``"inverse_sqrt"``, ``"inverse_time"``, ``"tanh"``,

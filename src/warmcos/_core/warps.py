@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from .curves import Curve, ScalarCurve, between
+from .curves import Curve, Ease, ScalarCurve, between
 from .ops import SCALAR, Ops, Value
 from .segments import Segment, make, slope_kind
 
@@ -47,7 +47,7 @@ class OpsCurve(Curve):
         return lambda t: float(evaluate(t, SCALAR))
 
 
-class Warm(OpsCurve):
+class Warm(Ease):
     """A warm-up from `start` at `origin` to `end` over `length` steps, with a shape.
 
     A warm-up's shape is the decay of the same name played backwards in time (transformers'
@@ -62,22 +62,14 @@ class Warm(OpsCurve):
     two ends.
     """
 
-    def __init__(self, shape: str, origin: float, length: float, start: float, end: float) -> None:
-        self.shape = shape  # type: ignore[misc]
-        self.origin, self.length = float(origin), float(length)
-        self.start, self.end = float(start), float(end)
-
-    def evaluate(self, t: Value, ops: Ops) -> Value:
-        """The warm-up at `t`."""
-        progress = ops.minimum(ops.maximum((t - self.origin) / self.length, 0.0), 1.0)
+    def _shaped(self, ops: Ops, progress: Value) -> Value:
+        """The warm-up at `progress` in ``[0, 1]``, before the clip."""
         start, end = self.start, self.end
         if self.shape == "exponential":
-            value = start * ops.power(end / start, progress)
-        elif self.shape == "cosine":
-            value = start + (end - start) * (1.0 - ops.cos(math.pi * progress)) / 2.0
-        else:
-            value = start + (end - start) * (1.0 - ops.sqrt(1.0 - progress))
-        return between(ops, value, min(start, end), max(start, end))
+            return start * ops.power(end / start, progress)
+        if self.shape == "cosine":
+            return start + (end - start) * (1.0 - ops.cos(math.pi * progress)) / 2.0
+        return start + (end - start) * (1.0 - ops.sqrt(1.0 - progress))
 
 
 class CosineWave(OpsCurve):

@@ -75,7 +75,8 @@ def demo(
         typer.Option(
             metavar="LIST",
             help="Comma-separated schedules among constant, step, linear, cosine, "
-            "warmup-cosine, restarts, wsd (default: all).",
+            "warmup-cosine, restarts, wsd, one-cycle, inverse-sqrt, polynomial (default: the "
+            "first seven).",
         ),
     ] = None,
     threads: Annotated[int, typer.Option(metavar="K", help="CPU threads for torch.")] = 2,
@@ -117,10 +118,10 @@ def demo(
 
 
 def _schedule_names(text: str | None, quick: bool) -> list[str]:
-    from .schedules import NAMES
+    from .schedules import DEFAULT_NAMES, NAMES
 
     if text is None:
-        return list(QUICK_SCHEDULES if quick else NAMES)
+        return list(QUICK_SCHEDULES if quick else DEFAULT_NAMES)
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in NAMES]
     if unknown or not names:

@@ -25,6 +25,11 @@ RESTART_CYCLES = 3
 """Cycles of the restarts schedule: each twice as long as the previous, the last ends the run."""
 
 
+def _polynomial(peak: float, steps: int) -> Schedule:
+    warmup = round(WARMUP * steps)
+    return warmcos.warmup(warmcos.polynomial(peak, 0.0, steps - warmup, power=2.0), warmup)
+
+
 def _restarts(peak: float, steps: int) -> Schedule:
     # Warm-up once, then three cosine cycles of decay lengths D, 2D, 4D that end with the run.
     warmup = WARMUP * steps
@@ -57,11 +62,26 @@ FACTORIES: dict[str, tuple[str, Callable[[float, int], Schedule]]] = {
         "warm-up, stable, linear decay over the last 20%",
         lambda peak, steps: warmcos.wsd(peak, steps, warmup=WARMUP, decay=0.2),
     ),
+    "one-cycle": (
+        "one cycle (PyTorch's OneCycleLR defaults)",
+        lambda peak, steps: warmcos.one_cycle(peak, steps),
+    ),
+    "inverse-sqrt": (
+        "warm-up + inverse square root",
+        lambda peak, steps: warmcos.inverse_sqrt(peak, warmup=round(WARMUP * steps)),
+    ),
+    "polynomial": (
+        "warm-up + polynomial decay to 0 (power 2)",
+        lambda peak, steps: _polynomial(peak, steps),
+    ),
 }
 """Each short name's description and factory ``(peak, steps) -> Schedule``."""
 
 NAMES: tuple[str, ...] = tuple(FACTORIES)
-"""The short names, in the order the demo trains and reports them."""
+"""Every short name, in the order the demo trains and reports them."""
+
+DEFAULT_NAMES: tuple[str, ...] = NAMES[:7]
+"""The schedules ``warmcos demo`` compares by default (the others on request: it stays short)."""
 
 
 def build(name: str, *, peak: float, steps: int) -> Schedule:
