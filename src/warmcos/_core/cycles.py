@@ -4,8 +4,8 @@ Peers find the cycle of step ``t`` as ``floor(log(...) / log(cycle_mult))``; the
 so at some exact restart boundaries they land one cycle early (they give the floor where the
 peak belongs). Here the cycle starts are computed exactly, once, and looked up:
 
-* the *integer* rule (SEED.md): decay lengths ``D[k + 1] = int(D[k] * cycle_mult)``, plain
-  integers, so the starts are exact integers;
+* the *integer* rule (the seed tutorial's): decay lengths ``D[k + 1] = int(D[k] * cycle_mult)``,
+  plain integers, so the starts are exact integers;
 * the *geometric* rule (timm, Keras, fairseq): ``D[k] = D[0] * cycle_mult ** k``, summed in exact
   rational arithmetic from the given floats. A start that lies within the rounding of its inputs
   of an integer is put on that integer, because the float inputs stand for decimal values
