@@ -200,12 +200,12 @@ class CycleTable:
         tail, last = self._tail_length, len(self._starts) - 1
         base = self._starts[last]
         whole = ops.floor(ops.maximum(t - base, 0.0) / tail)
-        if not self.integer_rule:
-            # Real-valued lengths: the starts are snapped as in `start_of`, and the division's
-            # rounding may be one cycle off either way; compare with the snapped starts.
-            whole = ops.where(t >= self._tail_start(ops, base, whole + 1.0), whole + 1.0, whole)
-            whole = ops.where(t < self._tail_start(ops, base, whole), whole - 1.0, whole)
-            whole = ops.maximum(whole, 0.0)
+        # The division may be one cycle off either way: real-valued lengths have snapped starts,
+        # and XLA divides through a reciprocal (368.99999999999994 / 123 gives 3.0 under
+        # `jax.jit`). Compare with the starts themselves, which are exact.
+        whole = ops.where(t >= self._tail_start(ops, base, whole + 1.0), whole + 1.0, whole)
+        whole = ops.where(t < self._tail_start(ops, base, whole), whole - 1.0, whole)
+        whole = ops.maximum(whole, 0.0)
         extra = ops.where(cycle >= last, whole, 0.0)
         tail_start = self._tail_start(ops, base, extra)
         return cycle + extra, ops.where(cycle >= last, tail_start, start), decay
