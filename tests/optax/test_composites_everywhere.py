@@ -1,0 +1,93 @@
+"""The composite schedules (products, ramps, budget changes) on torch tensors and under jax.jit.
+
+Each is evaluated through its own vectorised formula on these backends and must give the
+per-step values (the scalar path reads the segments).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import warmcos
+
+torch = pytest.importorskip("torch")
+jax = pytest.importorskip("jax")
+
+from warmcos.optax import schedule as optax_schedule
+
+COSINE = warmcos.cosine(peak=1.0, steps=100, warmup=10, floor=0.05)
+SCHEDULES = [
+    0.5 * COSINE,
+    warmcos.step(1.0, 7, 0.5) * warmcos.linear(1.0, 0.2, 60),
+    warmcos.ramp(0.1, 1.0, 40, shape="cosine"),
+    warmcos.ramp(1.0, 0.01, 40, shape="exponential"),
+    warmcos.change_budget(COSINE, at=30, steps=250),
+    warmcos.change_budget(warmcos.wsd(1.0, 100, 10, 20), at=40, steps=60),
+    warmcos.decay_now(COSINE, at=50, decay=30, shape="sqrt"),
+]
+STEPS = np.concatenate([np.arange(0, 300, dtype=np.float64), [12.5, 49.75, 249.999]])
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=repr)
+def test_torch_tensors_and_jitted_optax_give_the_per_step_values(
+    schedule: warmcos.Schedule,
+) -> None:
+    expected = np.array([schedule(float(t)) for t in STEPS])
+    on_torch = schedule(torch.tensor(STEPS, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(on_torch, expected, rtol=1e-12, atol=1e-15)
+    with jax.enable_x64(True):
+        traced = np.asarray(jax.jit(optax_schedule(schedule, dtype=np.float64))(STEPS))
+    np.testing.assert_allclose(traced, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=repr)
+def test_spec_files_and_the_cli_read_them(schedule: warmcos.Schedule, tmp_path: object) -> None:
+    from typer.testing import CliRunner
+
+    from warmcos.cli.app import app
+
+    result = CliRunner().invoke(app, ["table", repr(schedule), "--at", "0,30,75"])
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.strip().splitlines()[1:]
+    assert [float(row.split(",")[1]) for row in rows] == [schedule(t) for t in (0, 30, 75)]
+
+
+KERAS_CHECK = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+import warmcos
+from warmcos.keras import LearningRateSchedule
+
+specs, steps = json.loads(sys.stdin.read())
+out = []
+for spec in specs:
+    lr = LearningRateSchedule(warmcos.parse(spec))
+    graph = tf.function(lambda t: lr(t), jit_compile=True)
+    out.append([float(graph(tf.constant(s, tf.float64))) for s in steps])
+print(json.dumps(out))
+"""
+
+
+def test_keras_tensorflow_graph_gives_the_values_in_float32() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("tensorflow")
+    steps = [0.0, 12.5, 30.0, 49.75, 75.0, 149.0, 260.0]
+    environment = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, "-c", KERAS_CHECK],
+        input=json.dumps([[repr(s) for s in SCHEDULES], steps]),
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=True,
+    )
+    for schedule, values in zip(SCHEDULES, json.loads(done.stdout), strict=True):
+        expected = [schedule(t) for t in steps]
+        np.testing.assert_allclose(values, expected, rtol=2e-6, atol=1e-7)
