@@ -11,14 +11,17 @@ Example:
     (0.0, 0.0003, 0.0)
 """
 
+from ._convert import Conversion, Traced, conversion, convert, trace
 from ._core.baselines import Constant, Exponential, Linear, MultiStep, Step
 from ._core.budget import ChangedBudget, decay_now
 from ._core.cosine import Cosine
 from ._core.cyclic import Cyclic
 from ._core.inverse import InverseSqrt, InverseTime
 from ._core.join import Join
+from ._core.noise import Noisy
 from ._core.onecycle import OneCycle
 from ._core.piecewise import Interpolate, PiecewiseConstant
+from ._core.plateau import Plateau
 from ._core.polynomial import Polynomial
 from ._core.product import Product, Scaled
 from ._core.ramp import Ramp
@@ -46,6 +49,8 @@ join = Join
 ramp = Ramp
 change_budget = ChangedBudget
 polynomial = Polynomial
+plateau = Plateau
+noisy = Noisy
 inverse_sqrt = InverseSqrt
 inverse_time = InverseTime
 piecewise_constant = PiecewiseConstant
@@ -59,6 +64,7 @@ __all__ = [
     "WSD",
     "ChangedBudget",
     "Constant",
+    "Conversion",
     "Cosine",
     "CosineRestarts",
     "Cyclic",
@@ -69,8 +75,10 @@ __all__ = [
     "Join",
     "Linear",
     "MultiStep",
+    "Noisy",
     "OneCycle",
     "PiecewiseConstant",
+    "Plateau",
     "Polynomial",
     "Product",
     "Ramp",
@@ -79,10 +87,13 @@ __all__ = [
     "Segment",
     "Step",
     "Tanh",
+    "Traced",
     "Warmup",
     "__version__",
     "change_budget",
     "constant",
+    "conversion",
+    "convert",
     "cosine",
     "cosine_restarts",
     "cyclic",
@@ -95,13 +106,16 @@ __all__ = [
     "join",
     "linear",
     "multistep",
+    "noisy",
     "one_cycle",
     "parse",
     "piecewise_constant",
+    "plateau",
     "polynomial",
     "ramp",
     "step",
     "tanh",
+    "trace",
     "warmup",
     "wsd",
 ]

@@ -12,7 +12,8 @@ registered as Keras serialisable, so ``model.save`` / ``keras.models.load_model`
 (the loading process imports ``warmcos.keras``, as for any Keras extension).
 
 :func:`change_budget` (or the :class:`ChangeBudget` callback) gives a running or resumed ``fit``
-another length without a jump in the learning rate (see README, "Changing the budget mid-run").
+another length without a jump in the learning rate (the documentation's guide "Changing the
+budget").
 
 A step whose value is known when the schedule is called (a Python number, NumPy data, an eager
 tensor or variable) is checked as the core checks a step: a negative, NaN or infinite step, or
@@ -23,8 +24,10 @@ or ``torch.compile``) is clamped instead, since it cannot raise.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import keras
@@ -34,10 +37,17 @@ from ._core import validation as check
 from ._core.budget import ChangedBudget
 from ._core.cosine import Cosine
 from ._core.ops_graph import DEFAULT_HORIZON, NamespaceOps, evaluate_traced
+from ._core.plateau import PlateauMonitor, find_plateau, record_reduction
 from ._core.schedule import Schedule
 from ._core.spec import as_schedule
 
-__all__ = ["ChangeBudget", "CosineAnnealingLRScheduler", "LearningRateSchedule", "change_budget"]
+__all__ = [
+    "ChangeBudget",
+    "CosineAnnealingLRScheduler",
+    "LearningRateSchedule",
+    "ReduceOnPlateau",
+    "change_budget",
+]
 
 
 def _float64_ops(step: Any, horizon: float) -> Any:
@@ -116,6 +126,9 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         steps_per_unit: Optimizer steps per unit of the schedule (batches per epoch for a
             schedule written in epochs).
         horizon: The largest step evaluated exactly; later steps read as the horizon.
+        plateau_state: The bookkeeping of :class:`ReduceOnPlateau` for a schedule holding a
+            ``warmcos.plateau`` (set by the callback; saved with the model so that a resumed
+            ``fit`` continues it).
 
     Raises:
         TypeError, ValueError: Bad arguments; when called, a concrete step that is not a real
@@ -135,12 +148,18 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
         schedule: Schedule | str | dict[str, Any],
         steps_per_unit: float = 1,
         horizon: float = DEFAULT_HORIZON,
+        plateau_state: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         where = f"{type(self).__name__}()"
         self.schedule = as_schedule(schedule, where)
         self.steps_per_unit = check.positive(where, "steps_per_unit", steps_per_unit)
         self.horizon = float(check.positive(where, "horizon", horizon))
+        self.plateau_state = (
+            None
+            if plateau_state is None
+            else PlateauMonitor.from_state(plateau_state, f"{where}: `plateau_state`")
+        )
 
     def __call__(self, step: Any) -> Any:
         """The learning rate at `step` (an int or float tensor, or a Python number)."""
@@ -161,11 +180,14 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):  # 
 
     def get_config(self) -> dict[str, Any]:
         """The schedule as plain data, for ``model.save``."""
-        return {
+        config = {
             "schedule": self.schedule.to_dict(),
             "steps_per_unit": self.steps_per_unit,
             "horizon": self.horizon,
         }
+        if self.plateau_state is not None:
+            config["plateau_state"] = self.plateau_state.state_dict()
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
@@ -275,29 +297,7 @@ def change_budget(target: Any, steps: float, *, at: float | None = None) -> Lear
         1.0
     """
     where = "warmcos.keras.change_budget()"
-    model = target if isinstance(target, keras.Model) else None
-    optimizer = getattr(target, "optimizer", None) if model is not None else target
-    # A LossScaleOptimizer (mixed precision) wraps the optimizer that holds the schedule.
-    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        detail = " (a model without an optimizer: compile it first)" if model is not None else ""
-        raise TypeError(
-            f"{where}: `target` must be a compiled keras.Model or a Keras optimizer. "
-            f"Received: target of type {type(target).__name__}{detail}"
-        )
-    if model is not None and callable(getattr(model, "jax_state_sync", None)):
-        model.jax_state_sync()  # JAX: read the optimizer's iterations as the running fit has them
-    current = optimizer._learning_rate
-    if not isinstance(current, LearningRateSchedule):
-        raise TypeError(
-            f"{where}: the optimizer's learning rate must be a warmcos.keras.LearningRateSchedule "
-            f"for its budget to change. Received: {check.short(current)} of type "
-            f"{type(current).__name__}"
-        )
-    # The schedule reads the optimizer's own update count (`_iterations`, which `iterations`
-    # divides by gradient_accumulation_steps).
-    iterations = float(keras.ops.convert_to_numpy(optimizer._iterations))
-    position = iterations / current.steps_per_unit
+    model, optimizer, current, position = _scheduled(target, where, "for its budget to change")
     start = position if at is None else float(check.span(where, "at", at, zero=True))
     if start < position:
         raise check.fail(
@@ -323,10 +323,43 @@ def change_budget(target: Any, steps: float, *, at: float | None = None) -> Lear
         steps_per_unit=current.steps_per_unit,
         horizon=current.horizon,
     )
-    optimizer.learning_rate = changed
+    _install(model, optimizer, changed)
+    return changed
+
+
+def _scheduled(
+    target: Any, where: str, purpose: str
+) -> tuple[Any, Any, LearningRateSchedule, float]:
+    """`target`'s model (or None), optimizer, warmcos schedule, and position in schedule units."""
+    model = target if isinstance(target, keras.Model) else None
+    optimizer = getattr(target, "optimizer", None) if model is not None else target
+    # A LossScaleOptimizer (mixed precision) wraps the optimizer that holds the schedule.
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        detail = " (a model without an optimizer: compile it first)" if model is not None else ""
+        raise TypeError(
+            f"{where}: `target` must be a compiled keras.Model or a Keras optimizer. "
+            f"Received: target of type {type(target).__name__}{detail}"
+        )
+    if model is not None and callable(getattr(model, "jax_state_sync", None)):
+        model.jax_state_sync()  # JAX: read the optimizer's iterations as the running fit has them
+    current = optimizer._learning_rate
+    if not isinstance(current, LearningRateSchedule):
+        raise TypeError(
+            f"{where}: the optimizer's learning rate must be a warmcos.keras.LearningRateSchedule "
+            f"{purpose}. Received: {check.short(current)} of type {type(current).__name__}"
+        )
+    # The schedule reads the optimizer's own update count (`_iterations`, which `iterations`
+    # divides by gradient_accumulation_steps).
+    iterations = float(keras.ops.convert_to_numpy(optimizer._iterations))
+    return model, optimizer, current, iterations / current.steps_per_unit
+
+
+def _install(model: Any, optimizer: Any, schedule: LearningRateSchedule) -> None:
+    """Make `schedule` the optimizer's, and trace the model's train step again to use it."""
+    optimizer.learning_rate = schedule
     if model is not None and getattr(model, "train_function", None) is not None:
         model.make_train_function(force=True)
-    return changed
 
 
 class ChangeBudget(keras.callbacks.Callback):  # type: ignore[misc]
@@ -371,3 +404,72 @@ class ChangeBudget(keras.callbacks.Callback):  # type: ignore[misc]
     def _change(self) -> None:
         if self.changed is None:
             self.changed = change_budget(self.model, self.steps)
+
+
+class ReduceOnPlateau(keras.callbacks.Callback):  # type: ignore[misc]
+    """Reduce on plateau for a warmcos schedule: Keras' ``ReduceLROnPlateau`` for any schedule.
+
+    Keras' own ``ReduceLROnPlateau`` refuses an optimizer whose learning rate is a schedule.
+    This callback works with a :class:`LearningRateSchedule` whose schedule holds one
+    ``warmcos.plateau(...)``: at the end of each epoch it reports the metric `monitor` from
+    the logs to the plateau's rules (`mode`, `patience`, `threshold`, `cooldown`, as PyTorch's
+    ``ReduceLROnPlateau``), and on a reduction records it at the optimizer's current position
+    (iterations / ``steps_per_unit``) and retraces the train step. The schedule stays a pure
+    function of the step: ``model.save`` saves the reductions and the bookkeeping
+    (``plateau_state``), and a model loaded from it resumes ``fit`` exactly.
+
+    Args:
+        monitor: The logs key to follow (``"val_loss"`` by default).
+        verbose: 1 to print a line at each reduction.
+
+    Example:
+        >>> import warmcos
+        >>> from warmcos.keras import LearningRateSchedule, ReduceOnPlateau
+        >>> lr = LearningRateSchedule(warmcos.plateau(warmcos.cosine(1e-3, 1000), patience=3))
+        >>> callback = ReduceOnPlateau("val_loss")  # model.fit(..., callbacks=[callback])
+    """
+
+    def __init__(self, monitor: str = "val_loss", verbose: int = 0) -> None:
+        super().__init__()
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(
+                "ReduceOnPlateau(): `monitor` must be the name of a metric in the logs, such "
+                f"as 'val_loss'. Received: monitor={check.short(monitor)}"
+            )
+        self.monitor, self.verbose = monitor, int(verbose)
+        self.reductions = 0
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        """Report the epoch's metric; reduce when the plateau's rules say so."""
+        where = "ReduceOnPlateau"
+        logs = logs or {}
+        if self.monitor not in logs:
+            warnings.warn(
+                f"{where}: the metric {self.monitor!r} is not in the logs (available: "
+                f"{sorted(logs)}); no report this epoch",
+                stacklevel=2,
+            )
+            return
+        model, optimizer, current, position = _scheduled(
+            self.model, where, "to be reduced on plateau"
+        )
+        rules = find_plateau(current.schedule, where)
+        monitor = current.plateau_state or PlateauMonitor.start(rules)
+        trial = dataclasses.replace(monitor)
+        schedule = current.schedule
+        if trial.report(rules, logs[self.monitor]):
+            schedule = record_reduction(schedule, where, position)
+        if schedule is current.schedule:
+            current.plateau_state = trial
+            return
+        reduced = LearningRateSchedule(
+            schedule,
+            steps_per_unit=current.steps_per_unit,
+            horizon=current.horizon,
+            plateau_state=trial.state_dict(),
+        )
+        _install(model, optimizer, reduced)
+        self.reductions += 1
+        if self.verbose:
+            value = float(schedule(min(position, current.horizon)))
+            print(f"\nEpoch {epoch + 1}: ReduceOnPlateau reducing learning rate to {value:.4g}.")

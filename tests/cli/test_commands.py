@@ -364,29 +364,31 @@ def test_table_values_are_the_schedule_at_each_step() -> None:
     assert [row["lr"] for row in rows] == [RESTARTS(step) for step in steps]
 
 
-# --- README's command-line section stays true --------------------------------------------------
+# --- the command-line guide (docs/guides/cli.md) stays true ---------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
+GUIDE = ROOT / "docs" / "guides" / "cli.md"
 
 
-def test_readme_show_excerpt_is_the_real_output() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    excerpt = re.search(r"```text\n(cosine\(peak=0\.0003.*?)```", readme, re.DOTALL)
-    assert excerpt, "README lost its `warmcos show` excerpt"
+def test_guide_show_excerpt_is_the_real_output() -> None:
+    guide = GUIDE.read_text(encoding="utf-8")
+    excerpt = re.search(r"```text\n(cosine\(peak=0\.0003.*?)```", guide, re.DOTALL)
+    assert excerpt, "the CLI guide lost its `warmcos show` excerpt"
     out = ok(["show", COSINE_SPEC])
     assert out.startswith(excerpt.group(1))
 
 
-def test_readme_plot_command_makes_the_committed_png(
+def test_guide_plot_command_makes_the_committed_png(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("matplotlib")
     from matplotlib.image import imread
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = GUIDE.read_text(encoding="utf-8")
     command = "warmcos plot docs/schedules.yaml -o docs/schedules.png"
     block = f"```bash\n{command}\n```\n\n![cosine, warm-up-stable-decay and cosine restarts"
-    assert block in readme  # the command sits right above the image
+    assert block in guide  # the command sits right above the image
+    assert "docs/schedules.png" in (ROOT / "README.md").read_text(encoding="utf-8")
     committed = ROOT / "docs" / "schedules.png"
     assert committed.stat().st_size < 150_000
     monkeypatch.chdir(ROOT)

@@ -236,7 +236,7 @@ def test_ctrl_c_reports_the_runs_that_finished(
     out = tmp_path / "out"
     result = run(
         ["demo", "--steps", "20", "--schedules", "constant,linear,cosine", "--peak-lr", "1e-3",
-         "--threads", "1", "--out", str(out)]
+         "--jobs", "1", "--threads", "1", "--out", str(out)]
     )  # fmt: skip
     assert result.exit_code == 130, (result.stdout, result.stderr, result.exception)
     assert "interrupted; 1 of 3 runs finished" in result.stderr
@@ -255,6 +255,7 @@ def test_ctrl_c_reports_the_runs_that_finished(
         (["--peak-lr", "-1"], "--peak-lr must be a finite number > 0"),
         (["--peak-lr", "nan"], "--peak-lr must be a finite number > 0"),
         (["--threads", "0"], "--threads must be >= 1"),
+        (["--jobs", "0"], "--jobs must be >= 1"),
         (["--seed", "-1"], "--seed must be >= 0"),
     ],
 )
@@ -300,3 +301,47 @@ def test_quick_demo_writes_its_table_json_and_pngs(quick_run: tuple[Any, Path]) 
         assert record["final_loss_bits"] == pytest.approx(record["final_loss_nats"] / math.log(2))
         assert record["schedule"].startswith(("constant(", "cosine(", "wsd("))
         assert record["name"] in result.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_worker_processes_too(tmp_path: Path) -> None:
+    """Two workers train side by side (the default); Ctrl-C stops them all within seconds."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from warmcos.cli import main; main()", "demo",
+               "--steps", "5000", "--peak-lr", "1e-3", "--schedules", "constant,linear,cosine",
+               "--jobs", "2", "--out", str(out)]  # fmt: skip
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal's Ctrl-C reaches it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(15)  # the workers are training by now
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err.decode()[-2000:]
+    assert "interrupted; 0 of 3 runs finished" in err.decode()
+    assert read_results(out)["interrupted"] is True
+    time.sleep(2)
+    assert _running_in_group(process.pid) == []
+
+
+def _running_in_group(group: int) -> list[str]:
+    """Processes of a process group still alive (zombies, left for init to reap, excepted)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        state, group_id = fields[0], int(fields[2])
+        if group_id == group and state != "Z":
+            running.append(stat.parent.name)
+    return running

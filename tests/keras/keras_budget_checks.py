@@ -55,9 +55,15 @@ class Checks:
         import keras
 
         import warmcos
-        from warmcos.keras import ChangeBudget, LearningRateSchedule, change_budget
+        from warmcos.keras import (
+            ChangeBudget,
+            LearningRateSchedule,
+            ReduceOnPlateau,
+            change_budget,
+        )
 
         self.keras, self.warmcos = keras, warmcos
+        self.ReduceOnPlateau = ReduceOnPlateau
         self.LRS, self.ChangeBudget, self.change_budget = (
             LearningRateSchedule,
             ChangeBudget,
@@ -231,6 +237,85 @@ class Checks:
         assert optimizer._learning_rate is changed and changed.schedule == self.changed
         return {"cases": len(cases) + 3}
 
+    def scripted(self, scores: list[float]) -> Any:
+        """A callback that puts ``scores[epoch]`` into the logs as ``"score"``, for the next."""
+
+        class Script(self.keras.callbacks.Callback):
+            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                logs["score"] = scores[epoch]
+
+        return Script()
+
+    def check_plateau_fit(self) -> dict[str, Any]:
+        """ReduceOnPlateau records reductions at the update count; save, load, fit on."""
+        keras, warmcos = self.keras, self.warmcos
+        rules = warmcos.plateau(
+            warmcos.cosine(peak=0.1, steps=100, floor=0.001, warmup=4), factor=0.5, patience=1
+        )
+        model = self.model(self.LRS(rules))
+        # Epoch ends at updates 10, 20, ...: best 1.0; 0.9 better; bad 1; bad 2 > 1: reduce at
+        # update 40. 0.8 better; bad 1; bad 2: reduce at 70; bad 1.
+        scores = [1.0, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8]
+        seen: list[tuple[int, float]] = []
+        callback = self.ReduceOnPlateau("score")
+        fit = {"batch_size": 4, "verbose": 0, "shuffle": False}
+        model.fit(
+            self.x,
+            self.x,
+            epochs=8,
+            callbacks=[self.scripted(scores), callback, self.recorder(seen)],
+            **fit,
+        )
+        reduced = rules.with_reductions([40, 70])
+        schedule = model.optimizer._learning_rate
+        assert schedule.schedule == reduced, schedule.schedule
+        assert callback.reductions == 2
+        assert schedule.plateau_state.state_dict() == {
+            "best": 0.8,
+            "bad_reports": 1,
+            "cooldown_left": 0,
+        }
+        close([lr for _, lr in seen], [reduced(k) for k in range(80)], "read-back LR")
+        applied = -sum(reduced(k) for k in range(80))
+        weight = self.weight(model)
+        assert abs(weight - applied) <= 1e-5 * abs(applied), (weight, applied)
+        path = self.outdir / "plateau.keras"
+        model.save(path)
+        loaded = keras.models.load_model(path, custom_objects=CUSTOM)
+        restored = loaded.optimizer._learning_rate
+        assert restored.schedule == reduced and restored.plateau_state.bad_reports == 1
+        loaded.fit(
+            self.x,
+            self.x,
+            epochs=9,
+            initial_epoch=8,
+            callbacks=[self.scripted(scores), self.ReduceOnPlateau("score")],
+            **fit,
+        )
+        # The ninth report is the second bad one in a row: a reduction at update 90.
+        assert loaded.optimizer._learning_rate.schedule == rules.with_reductions([40, 70, 90])
+        missing = self.ReduceOnPlateau("nothing")
+        plain = self.model(self.LRS(warmcos.cosine(peak=0.1, steps=10)))
+        try:
+            plain.fit(
+                self.x,
+                self.x,
+                epochs=1,
+                callbacks=[self.scripted([1.0]), self.ReduceOnPlateau("score")],
+                **fit,
+            )
+        except ValueError as exc:
+            assert "plateau, outermost" in str(exc), exc
+        else:
+            raise AssertionError("a schedule without a plateau was accepted")
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(self.x, self.x, epochs=1, callbacks=[missing], **fit)
+        assert any("'nothing' is not in the logs" in str(w.message) for w in caught), caught
+        return {"weight": weight, "expected": applied}
+
 
 def mean_prediction(y_true: Any, y_pred: Any) -> Any:
     import keras
@@ -240,7 +325,7 @@ def mean_prediction(y_true: Any, y_pred: Any) -> Any:
 
 CUSTOM = {"mean_prediction": mean_prediction}
 """The test's loss, for ``load_model`` (the schedule itself needs only ``import warmcos.keras``)."""
-CHECK_NAMES = ["running_fit", "resumed_fit", "refusals"]
+CHECK_NAMES = ["running_fit", "resumed_fit", "refusals", "plateau_fit"]
 
 
 def main(argv: list[str]) -> int:

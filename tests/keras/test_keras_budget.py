@@ -17,6 +17,10 @@ script's docstring for the model whose weight shows the learning rate really app
   schedule.
 - ``refusals``: bad `steps` / `at` / targets raise with the argument named, and leave the
   optimizer's schedule as it was.
+- ``plateau_fit``: ``ReduceOnPlateau`` on a ``plateau(cosine(...))`` fed scripted scores records
+  its reductions at the update counts worked out by hand, the compiled step uses them (the
+  weight), ``model.save`` keeps the reductions and the bookkeeping, and a loaded model continues
+  them; a schedule without a plateau and a missing metric are reported.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 HELPER = Path(__file__).resolve().parent / "keras_budget_checks.py"
 BACKENDS = ("tensorflow", "jax", "torch")
-CHECKS = ("running_fit", "resumed_fit", "refusals")
+CHECKS = ("running_fit", "resumed_fit", "refusals", "plateau_fit")
 TIMEOUT = 300
 
 

@@ -14,6 +14,7 @@ as the horizon.
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -286,7 +287,10 @@ BAD_ARGUMENTS = [
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "error", "name"), BAD_ARGUMENTS, ids=[str(k) for k, _, _ in BAD_ARGUMENTS]
+    ("kwargs", "error", "name"),
+    BAD_ARGUMENTS,
+    # Functions print with their address: name them instead, so every process sees the same ids.
+    ids=[re.sub(r" at 0x[0-9a-f]+", "", str(k)) for k, _, _ in BAD_ARGUMENTS],
 )
 def test_bad_arguments_name_the_argument(kwargs: dict[str, Any], error: type, name: str) -> None:
     arguments = {"schedule": warmcos.cosine(peak=1.0, steps=10), **kwargs}

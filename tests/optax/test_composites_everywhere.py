@@ -1,4 +1,4 @@
-"""The composite schedules (products, ramps, budget changes) on torch tensors and under jax.jit.
+"""Composite schedules (products, ramps, budget changes, plateaus, noise) everywhere.
 
 Each is evaluated through its own vectorised formula on these backends and must give the
 per-step values (the scalar path reads the segments).
@@ -25,6 +25,9 @@ SCHEDULES = [
     warmcos.change_budget(COSINE, at=30, steps=250),
     warmcos.change_budget(warmcos.wsd(1.0, 100, 10, 20), at=40, steps=60),
     warmcos.decay_now(COSINE, at=50, decay=30, shape="sqrt"),
+    warmcos.plateau(COSINE, factor=0.5, reductions=[12.5, 40, 40, 120]),
+    warmcos.noisy(COSINE, start=5, end=150, pct=0.5, std=0.4, seed=7),
+    warmcos.noisy(COSINE, start=20, distribution="uniform"),
 ]
 STEPS = np.concatenate([np.arange(0, 300, dtype=np.float64), [12.5, 49.75, 249.999]])
 

@@ -40,13 +40,9 @@ Argument mappings (said again where used):
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import math
-import sys
 import types
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,6 +50,7 @@ import pytest
 
 import warmcos
 from curves import assert_curves_match, ours
+from timm_files import timm_schedulers as load_timm_schedulers
 from warmcos._core.tanh import Tanh
 from warmcos._core.warmup import Warmup
 
@@ -282,19 +279,8 @@ def test_optax_onecycle_schedules(seed: int, jax_float64: Any) -> None:
 
 @pytest.fixture(scope="module")
 def timm_schedulers() -> Any:
-    spec = importlib.util.find_spec("timm")  # finds the folder, imports nothing
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("timm is not installed (pip install --no-deps timm)")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "scheduler"
-    package = types.ModuleType("_timm_scheduler")
-    package.__path__ = [str(folder)]
-    sys.modules.setdefault("_timm_scheduler", package)
-    try:
-        cosine = importlib.import_module("_timm_scheduler.cosine_lr").CosineLRScheduler
-        tanh = importlib.import_module("_timm_scheduler.tanh_lr").TanhLRScheduler
-    except Exception as error:  # a newer timm may import more than these files
-        pytest.skip(f"timm's scheduler files do not load on their own: {error}")
-    return types.SimpleNamespace(cosine=cosine, tanh=tanh)
+    loaded = load_timm_schedulers("CosineLRScheduler", "TanhLRScheduler")
+    return types.SimpleNamespace(cosine=loaded.cosine_lr, tanh=loaded.tanh_lr)
 
 
 def _timm_values(cls: Any, lr: float, n: int, **kwargs: Any) -> list[float]:

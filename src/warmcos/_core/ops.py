@@ -43,6 +43,10 @@ class Ops(Protocol):
         """Elementwise square root."""
         ...
 
+    def log(self, x: Value) -> Value:
+        """Elementwise natural logarithm."""
+        ...
+
     def floor(self, x: Value) -> Value:
         """Elementwise floor, as a float."""
         ...
@@ -113,6 +117,7 @@ class ScalarOps:
 
     cos = staticmethod(math.cos)
     sqrt = staticmethod(math.sqrt)
+    log = staticmethod(math.log)
 
     @staticmethod
     def floor(x: float) -> float:
@@ -185,6 +190,7 @@ class NumpyOps:
 
     cos = staticmethod(np.cos)
     sqrt = staticmethod(np.sqrt)
+    log = staticmethod(np.log)
     floor = staticmethod(np.floor)
     rint = staticmethod(np.rint)
     abs = staticmethod(np.abs)

@@ -48,6 +48,10 @@ class NamespaceOps:
         """Elementwise square root."""
         return self.xp.sqrt(x)
 
+    def log(self, x: Value) -> Value:
+        """Elementwise natural logarithm."""
+        return self.xp.log(x)
+
     def floor(self, x: Value) -> Value:
         """Elementwise floor."""
         return self.xp.floor(x)

@@ -38,6 +38,10 @@ class TorchOps:
         """Elementwise square root."""
         return self._torch.sqrt(x)
 
+    def log(self, x: Value) -> Value:
+        """Elementwise natural logarithm."""
+        return self._torch.log(x)
+
     def floor(self, x: Value) -> Value:
         """Elementwise floor."""
         return self._torch.floor(x)

@@ -191,11 +191,11 @@ class PiecewiseConstant(Schedule):
 
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The value of the last boundary (or step 0) at or before each step: a table lookup."""
-        starts, levels = _tables(self, ops, "_starts", "_levels")
+        starts, levels = constant_tables(self, ops, "_starts", "_levels")
         return ops.take(levels, ops.bucket(starts, t))
 
 
-def _tables(schedule: Schedule, ops: Ops, *names: str) -> list[Value]:
+def constant_tables(schedule: Schedule, ops: Ops, *names: str) -> list[Value]:
     """The lists `names` of the schedule as constant tables of `ops` (NumPy's built once)."""
     if ops is not NUMPY:
         return [ops.table(schedule.__dict__[name]) for name in names]
@@ -346,7 +346,7 @@ class Interpolate(Schedule):
         """The piece of each step, gathered from tables of the pieces (one formula per step)."""
         if len(self.knots) == 1:
             return ops.fill(t, float(self.values[0]))
-        origins, stops, firsts, lasts = _tables(
+        origins, stops, firsts, lasts = constant_tables(
             self, ops, "_origins", "_stops", "_firsts", "_lasts"
         )
         index = ops.bucket(origins, t)

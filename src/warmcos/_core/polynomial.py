@@ -16,15 +16,26 @@ from .validation import Number
 
 
 def polynomial_value(
-    ops: Ops, t: Value, length: Value, start: float, end: float, power: float
+    ops: Ops,
+    t: Value,
+    length: Value,
+    start: float,
+    end: float,
+    power: float,
+    k_decay: float = 1.0,
 ) -> Value:
     """``(start - end) * (1 - min(t, length) / length) ** power + end``, clipped to the ends.
 
     The order of operations of Keras' ``PolynomialDecay``, optax's ``polynomial_schedule`` and
     timm's ``PolyLRScheduler`` (PyTorch's ``PolynomialLR`` is the case ``end = 0``); a power of
-    1 skips the power, which is exact.
+    1 skips the power, which is exact. With ``k = k_decay`` other than 1 the fraction is timm's
+    ``min(t, length)**k / length**k``.
     """
-    remaining = 1.0 - ops.minimum(t, length) / length
+    if k_decay == 1:
+        remaining = 1.0 - ops.minimum(t, length) / length
+    else:
+        scaled = length**k_decay if isinstance(length, float) else ops.power(length, k_decay)
+        remaining = 1.0 - ops.power(ops.minimum(t, length), k_decay) / scaled
     # XLA divides by a constant through its reciprocal, so ``1 - length / length`` can come out
     # a little off 0 (either side): the end is put back at the end. Where division is correctly
     # rounded this changes no value.
@@ -40,21 +51,28 @@ class PolynomialCurve(Curve):
 
     shape = "polynomial"
 
-    def __init__(self, length: float, start: float, end: float, power: float) -> None:
+    def __init__(
+        self, length: float, start: float, end: float, power: float, k_decay: float = 1.0
+    ) -> None:
         self.length, self.start, self.end = float(length), float(start), float(end)
-        self.power = float(power)
+        self.power, self.k_decay = float(power), float(k_decay)
 
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The polynomial at `t`."""
-        return polynomial_value(ops, t, self.length, self.start, self.end, self.power)
+        return polynomial_value(ops, t, self.length, self.start, self.end, self.power, self.k_decay)
 
     def scalar(self) -> ScalarCurve:
         """The polynomial at one step (the same operations on Python floats)."""
         length, start, end, power = self.length, self.start, self.end, self.power
         span, low, high = start - end, min(start, end), max(start, end)
+        k = self.k_decay
+        scaled = length**k
 
         def polynomial(t: float) -> float:
-            remaining = 1.0 - (t if t < length else length) / length
+            if k == 1:
+                remaining = 1.0 - (t if t < length else length) / length
+            else:
+                remaining = 1.0 - (t if t < length else length) ** k / scaled
             if power != 1:
                 remaining = (remaining if remaining > 0.0 else 0.0) ** power
             value = span * remaining + end
@@ -74,11 +92,12 @@ class Polynomial(Schedule):
     .. math::
 
         v(t) = \begin{cases}
-        e + (s - e)\,(1 - t / T)^{k} & t < T \\
+        e + (s - e)\,(1 - t^{q} / T^{q})^{k} & t < T \\
         e & t \ge T
         \end{cases}
 
-    with ``s = start``, ``e = end``, ``T = steps`` and ``k = power``: ``power=1`` is a straight
+    with ``s = start``, ``e = end``, ``T = steps``, ``k = power`` and ``q = k_decay`` (timm's;
+    1 by default, when the fraction is ``t / T``): ``power=1`` is a straight
     line, ``power > 1`` falls fast then flattens, ``power < 1`` holds near `start` longer. It
     rises when ``end > start``. This is PyTorch's ``PolynomialLR`` (``end = 0``), Keras'
     ``PolynomialDecay``, optax's ``polynomial_schedule``, timm's ``PolyLRScheduler`` and, after
@@ -98,6 +117,7 @@ class Polynomial(Schedule):
         steps: ``T``, the length of the decay (``> 0``; may be fractional).
         power: ``k``, the power (``> 0``).
         cycle: Whether the decay restarts after `steps` (Keras' ``cycle``).
+        k_decay: ``q``, timm's ``k_decay`` (``> 0``): below 1 the decay starts faster.
 
     Example:
         >>> import warmcos
@@ -116,6 +136,7 @@ class Polynomial(Schedule):
     steps: Number
     power: Number = 1.0
     cycle: bool = False
+    k_decay: Number = 1.0
 
     def __post_init__(self) -> None:
         where = "polynomial()"
@@ -125,7 +146,16 @@ class Polynomial(Schedule):
             end=check.nonnegative(where, "end", self.end),
             steps=check.span(where, "steps", self.steps),
             power=check.positive(where, "power", self.power),
+            k_decay=check.positive(where, "k_decay", self.k_decay),
         )
+        if self.k_decay != 1 and not math.isfinite(float(self.steps) ** float(self.k_decay)):
+            raise check.fail(
+                where,
+                "k_decay",
+                "keep steps**k_decay finite",
+                steps=self.steps,
+                k_decay=self.k_decay,
+            )
         if not isinstance(self.cycle, bool):
             raise TypeError(
                 f"{where}: `cycle` must be True or False. Received: cycle={check.short(self.cycle)}"
@@ -148,13 +178,14 @@ class Polynomial(Schedule):
     def _cycle(self, number: float) -> PolynomialCurve:
         """Cycle `number` (1-based): the decay over ``number * steps`` steps from step 0."""
         start, end = float(self.start), float(self.end)
-        return PolynomialCurve(float(self.steps) * number, start, end, float(self.power))
+        length = float(self.steps) * number
+        return PolynomialCurve(length, start, end, float(self.power), float(self.k_decay))
 
     def _segments_from(self, t: float) -> Iterator[Segment]:
         start, end, size = float(self.start), float(self.end), float(self.steps)
         if not self.cycle or start == end:
             if start != end and t < size:
-                curve = PolynomialCurve(size, start, end, float(self.power))
+                curve = PolynomialCurve(size, start, end, float(self.power), float(self.k_decay))
                 yield make(slope_kind(start, end), 0.0, size, curve)
             yield make(KIND_HOLD, 0.0 if start == end else size, math.inf, Level(end))
             return
@@ -179,10 +210,10 @@ class Polynomial(Schedule):
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The formula of the class docstring."""
         start, end, size = float(self.start), float(self.end), float(self.steps)
-        power = float(self.power)
+        power, k = float(self.power), float(self.k_decay)
         if not self.cycle:
-            return polynomial_value(ops, t, size, start, end, power)
+            return polynomial_value(ops, t, size, start, end, power, k)
         # Keras' cycle length: steps * ceil(t / steps), at least one cycle (at step 0, and
         # where the quotient underflows to 0).
         cycles = ops.maximum(whole_quotient(ops, t, size, ceil=True), 1.0)
-        return polynomial_value(ops, t, cycles * size, start, end, power)
+        return polynomial_value(ops, t, cycles * size, start, end, power, k)

@@ -8,16 +8,44 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from . import validation as check
-from .curves import HalfCosine, Level, Line, half_cosine, ramp_value
+from .curves import Curve, HalfCosine, Level, Line, between, half_cosine, ramp_value
 from .cycles import MAX_TABULATED_CYCLES, CycleTable
 from .ops import SCALAR, Ops, Value
 from .schedule import Schedule, set_fields
 from .segments import KIND_DECAY, KIND_HOLD, Segment, global_step, make, warmup_kind
 from .validation import Number
+from .warps import OpsCurve, tanh_value
 
 WARMUP_CYCLES = ("every", "first")
 CYCLE_RULES = ("integer", "geometric")
 GAMMA_MODES = ("peak", "amplitude", "scale")
+CYCLE_SHAPES = ("cosine", "polynomial", "tanh")
+
+
+class CycleDecay(OpsCurve):
+    """One cycle's decay of a shaped :class:`CosineRestarts` (see its ``cycle_decay``).
+
+    The elapsed steps are counted as :class:`~warmcos._core.curves.HalfCosine` counts them,
+    ``min((t - origin) - delay, length)``, the order the schedule's own formula uses.
+    """
+
+    def __init__(
+        self,
+        schedule: CosineRestarts,
+        origin: float,
+        delay: float,
+        length: float,
+        high: float,
+        low: float,
+    ) -> None:
+        self.schedule, self.origin, self.delay = schedule, float(origin), float(delay)
+        self.length, self.high, self.low = float(length), float(high), float(low)
+        self.shape = schedule.shape  # type: ignore[misc]
+
+    def evaluate(self, t: Value, ops: Ops) -> Value:
+        """The cycle's decay at `t`."""
+        elapsed = ops.minimum(ops.maximum((t - self.origin) - self.delay, 0.0), self.length)
+        return self.schedule.cycle_decay(ops, elapsed, self.length, self.high, self.low)
 
 
 @dataclass(frozen=True, repr=False)
@@ -97,6 +125,11 @@ class CosineRestarts(Schedule):
     warmup_cycles: str = "every"
     cycle_rule: str = "integer"
     gamma_mode: str = "peak"
+    shape: str = "cosine"
+    k_decay: Number = 1.0
+    power: Number = 1.0
+    lower: Number = -7.0
+    upper: Number = 3.0
 
     def __post_init__(self) -> None:
         where = "cosine_restarts()"
@@ -111,7 +144,24 @@ class CosineRestarts(Schedule):
             warmup_cycles=check.choice(where, "warmup_cycles", self.warmup_cycles, WARMUP_CYCLES),
             cycle_rule=check.choice(where, "cycle_rule", self.cycle_rule, CYCLE_RULES),
             gamma_mode=check.choice(where, "gamma_mode", self.gamma_mode, GAMMA_MODES),
+            shape=check.choice(where, "shape", self.shape, CYCLE_SHAPES),
+            k_decay=check.positive(where, "k_decay", self.k_decay),
+            power=check.positive(where, "power", self.power),
+            lower=check.number(where, "lower", self.lower),
+            upper=check.number(where, "upper", self.upper),
         )
+        if self.k_decay != 1 and self.shape == "tanh":
+            raise check.fail(where, "k_decay", 'be 1 with shape="tanh"', k_decay=self.k_decay)
+        if self.power != 1 and self.shape != "polynomial":
+            raise check.fail(
+                where, "power", 'be 1 unless shape="polynomial"', power=self.power, shape=self.shape
+            )
+        if (self.lower, self.upper) != (-7.0, 3.0) and self.shape != "tanh":
+            raise check.fail(
+                where, "lower", 'keep its default unless shape="tanh"', lower=self.lower
+            )
+        if self.shape == "tanh":
+            check.less(where, "lower", self.lower, "upper", self.upper)
         if self.warmup_start is not None:
             set_fields(
                 self, warmup_start=check.nonnegative(where, "warmup_start", self.warmup_start)
@@ -281,14 +331,47 @@ class CosineRestarts(Schedule):
                 if t < cosine_start:
                     kind = warmup_kind(ramp_from, peak)
                     yield make(kind, start, cosine_start, ramp, cycle=cycle)
-            cosine = HalfCosine(start, warmup, decay, peak, floor)
-            yield make(KIND_DECAY, cosine_start, following, cosine, cycle=cycle)
+            curve: Curve = HalfCosine(start, warmup, decay, peak, floor)
+            if self._plain_cosine is False:
+                curve = CycleDecay(self, start, warmup, decay, peak, floor)
+            yield make(KIND_DECAY, cosine_start, following, curve, cycle=cycle)
             if math.isinf(following):
                 return
             t, cycle = following, cycle + 1
         last = (self.max_cycles or 1) - 1
         _, last_floor = self._peak_and_floor(SCALAR, float(last))
         yield make(KIND_HOLD, end, math.inf, Level(float(last_floor)))
+
+    @property
+    def _plain_cosine(self) -> bool:
+        return self.shape == "cosine" and self.k_decay == 1
+
+    def cycle_decay(
+        self, ops: Ops, elapsed: Value, length: Value, high: Value, low: Value
+    ) -> Value:
+        """A cycle's decay from `high` to `low`, `elapsed` of its `length` steps in, by `shape`.
+
+        With ``q = k_decay`` and ``p = e^q / D^q`` (timm's order of operations):
+        ``"cosine"``: ``low + (high - low) (1 + cos(pi p)) / 2``; ``"polynomial"``:
+        ``low + (high - low) (1 - p)^power``; ``"tanh"``: timm's
+        ``low + (high - low) (1 - tanh(lower (1 - e / D) + upper e / D)) / 2``.
+        """
+        if self._plain_cosine:
+            return half_cosine(ops, elapsed, length, high, low)
+        k = float(self.k_decay)
+        if self.shape == "tanh":
+            return tanh_value(
+                ops, elapsed / length, high, low, float(self.lower), float(self.upper)
+            )
+        fraction = elapsed / length if k == 1 else ops.power(elapsed, k) / ops.power(length, k)
+        if self.shape == "cosine":
+            value = low + (high - low) * (1.0 + ops.cos(math.pi * fraction)) / 2.0
+        else:
+            remaining = ops.maximum(1.0 - fraction, 0.0)
+            if self.power != 1:
+                remaining = ops.power(remaining, float(self.power))
+            value = low + (high - low) * remaining
+        return between(ops, value, low, high)
 
     def _peak_and_floor(self, ops: Ops, cycle: Value) -> tuple[Value, Value]:
         peak, floor = float(self.peak), float(self.floor)
@@ -314,7 +397,7 @@ class CosineRestarts(Schedule):
         if later_warmup != first_warmup:
             warmup = ops.where(cycle < 0.5, first_warmup, later_warmup)
         elapsed = ops.minimum(ops.maximum(position - warmup, 0.0), decay)
-        value = half_cosine(ops, elapsed, decay, peak, floor)
+        value = self.cycle_decay(ops, elapsed, decay, peak, floor)
         if first_warmup > 0:
             ramp_from = floor if self.warmup_start is None else float(self.warmup_start)
             # Later cycles without warm-up never take this branch; `first_warmup` > 0 keeps the

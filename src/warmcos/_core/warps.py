@@ -149,6 +149,19 @@ class CosineWave(OpsCurve):
         return between(ops, value, min(low, high), max(low, high))
 
 
+def tanh_value(
+    ops: Ops, progress: Value, high: Value, low: Value, lower: float, upper: float
+) -> Value:
+    """The tanh decay of timm at `progress` (0 to 1): ``low + (high - low) (1 - tanh(x)) / 2``.
+
+    ``x = lower (1 - p) + upper p``, computed as ``low + (high - low) / (1 + e^(2x))`` (the same
+    number; the ops seam has no ``tanh``, and this form loses no precision near 1).
+    """
+    x = lower * (1.0 - progress) + upper * progress
+    growth = ops.power(math.e, ops.minimum(2.0 * x, _EXP_LIMIT))
+    return between(ops, low + (high - low) / (1.0 + growth), low, high)
+
+
 class TanhDecay(OpsCurve):
     """timm's tanh decay from about `high` to about `low` over `length` steps from `origin`.
 
@@ -171,7 +184,4 @@ class TanhDecay(OpsCurve):
     def evaluate(self, t: Value, ops: Ops) -> Value:
         """The tanh decay at `t`."""
         progress = ops.minimum((t - self.origin) / self.length, 1.0)
-        x = self.lower * (1.0 - progress) + self.upper * progress
-        growth = ops.power(math.e, ops.minimum(2.0 * x, _EXP_LIMIT))
-        value = self.low + (self.high - self.low) / (1.0 + growth)
-        return between(ops, value, self.low, self.high)
+        return tanh_value(ops, progress, self.high, self.low, self.lower, self.upper)

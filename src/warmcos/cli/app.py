@@ -20,7 +20,11 @@ from typer.core import TyperGroup
 
 from .. import __version__
 
-COMMAND_MODULES: tuple[str, ...] = ("warmcos.cli.schedules", "warmcos.demo.command")
+COMMAND_MODULES: tuple[str, ...] = (
+    "warmcos.cli.schedules",
+    "warmcos.cli.peers",
+    "warmcos.demo.command",
+)
 """Modules whose ``register(app)`` adds commands, in the order ``--help`` lists them."""
 
 EXIT_BAD_INPUT = 2
@@ -117,7 +121,8 @@ def _root(
     """See a learning-rate schedule before training with it.
 
     SPEC is a schedule spec string such as 'cosine(peak=3e-4, steps=10000, warmup=500)', or a
-    .json, .yaml/.yml or .toml file holding one schedule or named schedules.
+    .json, .yaml/.yml or .toml file holding one schedule or named schedules, or another
+    library's schedule call such as 'torch.optim.lr_scheduler.StepLR(step_size=30)'.
     """
 
 

@@ -11,16 +11,18 @@ from typing import Annotated, Any
 
 import typer
 
-from .. import Schedule
+from .. import Conversion, Schedule
 from .._core.validation import short
+from . import peers
 from .app import InputError
 from .specfile import Named, SpecError, load
 from .summary import default_horizon, run_length, summarize
 from .text import MARKS, WIDTH, chart, nice_step, step_text, summary_lines
 
 _SPEC_HELP = (
-    "A schedule spec string such as 'cosine(peak=3e-4, steps=10000, warmup=500)', or a .json, "
-    ".yaml/.yml or .toml file holding one schedule or named schedules."
+    "A schedule spec string such as 'cosine(peak=3e-4, steps=10000, warmup=500)', a .json, "
+    ".yaml/.yml or .toml file holding one schedule or named schedules, a peer call such as "
+    "'torch.optim.lr_scheduler.OneCycleLR(max_lr=0.1, total_steps=1000)' or a .keras model."
 )
 _STEPS_HELP = (
     "The last step shown. Default: a bit past the schedule's natural end (its `steps`, the end "
@@ -71,9 +73,29 @@ def register(app: typer.Typer) -> None:
     app.command("table", help=TABLE_HELP, no_args_is_help=True)(table)
 
 
-def _load(specs: Sequence[str]) -> list[Named]:
+_LR_HELP = (
+    "The learning rate of the optimizer a PyTorch or transformers peer call is built on "
+    "(the peer's factors at 1.0)."
+)
+
+
+def _load(
+    specs: Sequence[str], lr: float = peers.DEFAULT_LR, notes: dict[str, Conversion] | None = None
+) -> list[Named]:
     schedules: list[Named] = []
     for spec in specs:
+        if peers.is_peer_call(spec) or peers.is_keras_file(spec, json_too=False):
+            if peers.is_peer_call(spec):
+                label, result = peers.load(spec, lr)
+            else:
+                label, result = peers.load_keras_file(spec)
+            if notes is not None:
+                notes[label] = result
+            try:
+                schedules.append((label, result.schedule))
+            except ValueError as error:
+                raise InputError(str(error)) from None
+            continue
         try:
             schedules += load(spec)
         except SpecError as error:
@@ -172,11 +194,12 @@ def plot(
     change: Annotated[
         str | None, typer.Option("--change-budget", metavar="AT:STEPS", help=_CHANGE_HELP)
     ] = None,
+    lr: Annotated[float, typer.Option("--lr", metavar="LR", help=_LR_HELP)] = peers.DEFAULT_LR,
 ) -> None:
     """Draw schedules into an image file."""
     from ..plotting import FORMATS
 
-    schedules = _with_changed_budget(_load(specs), change)
+    schedules = _with_changed_budget(_load(specs, lr), change)
     horizon = _horizon(schedules, steps)
     pixels = _size(size)
     _positive("--epochs", epochs)
@@ -217,9 +240,11 @@ def show(
     change: Annotated[
         str | None, typer.Option("--change-budget", metavar="AT:STEPS", help=_CHANGE_HELP)
     ] = None,
+    lr: Annotated[float, typer.Option("--lr", metavar="LR", help=_LR_HELP)] = peers.DEFAULT_LR,
 ) -> None:
     """Summarize a schedule and draw it as text."""
-    schedules = _with_changed_budget(_load([spec]), change)
+    notes: dict[str, Conversion] = {}
+    schedules = _with_changed_budget(_load([spec], lr, notes), change)
     horizon = _horizon(schedules, steps)
     curves = []
     breaks: list[float] = []
@@ -230,6 +255,8 @@ def show(
             title = f"{MARKS[index % len(MARKS)]} {title}"
         for line in summary_lines(title, summary):
             typer.echo(line)
+        if name in notes:
+            typer.echo(peers.difference_line(notes[name]))
         typer.echo("")
         curves.append((MARKS[index % len(MARKS)], schedule))
         breaks += [segment.start for segment in summary.segments]
@@ -301,9 +328,10 @@ def table(
         typer.Option("--json", help='A JSON list of {"step": ..., "lr": ...} objects, not CSV.'),
     ] = False,
     steps: Annotated[float | None, typer.Option(metavar="N", help=_STEPS_HELP)] = None,
+    lr: Annotated[float, typer.Option("--lr", metavar="LR", help=_LR_HELP)] = peers.DEFAULT_LR,
 ) -> None:
     """Print the learning rate at chosen steps."""
-    schedules = _load([spec])
+    schedules = _load([spec], lr)
     if every is not None and at is not None:
         raise InputError("give --every or --at, not both")
     _positive("--every", every)

@@ -6,9 +6,11 @@ command costs nothing for the other ``warmcos`` commands.
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from .train import RunResult, TrainConfig
 
 DEFAULT_STEPS = 800
+DEFAULT_JOBS = min(2, os.cpu_count() or 1)
+"""Two one-thread workers train the demo's tiny model faster than one two-thread process."""
 QUICK_STEPS = 300
 QUICK_SCHEDULES = ("constant", "warmup-cosine", "wsd")
 EXIT_INTERRUPTED = 130
@@ -79,7 +83,17 @@ def demo(
             "first seven).",
         ),
     ] = None,
-    threads: Annotated[int, typer.Option(metavar="K", help="CPU threads for torch.")] = 2,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            metavar="J",
+            help="Worker processes training schedules side by side (default: 2, or 1 on one "
+            "CPU); 1 trains them one after the other in this process.",
+        ),
+    ] = DEFAULT_JOBS,
+    threads: Annotated[
+        int, typer.Option(metavar="K", help="CPU threads for torch in each run.")
+    ] = 1,
     out: Annotated[
         Path, typer.Option(metavar="DIR", help="Where to write the PNGs and results.json.")
     ] = Path("warmcos-demo"),
@@ -93,6 +107,8 @@ def demo(
         raise InputError(f"--seed must be >= 0. Received: {seed}")
     if threads < 1:
         raise InputError(f"--threads must be >= 1. Received: {threads}")
+    if jobs < 1:
+        raise InputError(f"--jobs must be >= 1. Received: {jobs}")
     if peak_lr is not None and not (0 < peak_lr < float("inf")):
         raise InputError(f"--peak-lr must be a finite number > 0. Received: {peak_lr!r}")
     try:
@@ -113,7 +129,7 @@ def demo(
     except OSError as error:
         raise InputError(f"cannot create --out {str(out)!r}: {error.strerror}") from None
     config = TrainConfig(steps=run_steps, seed=seed, threads=threads)
-    status = _Session(corpus, config, names, out, peak_lr)
+    status = _Session(corpus, config, names, out, peak_lr, min(jobs, len(names)))
     raise typer.Exit(status.run())
 
 
@@ -144,10 +160,12 @@ class _Session:
         names: list[str],
         out: Path,
         peak: float | None,
+        jobs: int = 1,
     ) -> None:
         from rich.console import Console
 
         self.corpus, self.config, self.names, self.out = corpus, config, names, out
+        self.jobs = jobs
         self.peak = peak
         self.peak_source = "--peak-lr" if peak is not None else "range test"
         self.range_test: dict[str, Any] | None = None
@@ -166,7 +184,7 @@ class _Session:
             f"({len(self.corpus.train):,} training and {len(self.corpus.validation):,} "
             f"validation characters); {self.config.steps} steps per schedule, batch "
             f"{self.config.batch_size} x {self.config.context} characters, seed "
-            f"{self.config.seed}, {self.config.threads} thread(s)."
+            f"{self.config.seed}, {self.jobs} worker(s) x {self.config.threads} thread(s)."
         )
         interrupted = False
         try:
@@ -226,21 +244,35 @@ class _Session:
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=self.progress_console) as progress:
-            for name in self.names:
-                schedule = build(name, peak=peak, steps=self.config.steps)
-                task = progress.add_task(name, total=self.config.steps, loss="-")
+            tasks = {
+                name: progress.add_task(name, total=self.config.steps, loss="-")
+                for name in self.names
+            }
 
-                def advance(step: int, loss: float, task: Any = task) -> None:
-                    progress.update(task, completed=step, loss=f"{loss:.3f}")
+            def advance(name: str, step: int, loss: float) -> None:
+                progress.update(tasks[name], completed=step, loss=f"{loss:.3f}")
 
-                run = train(name, schedule, self.corpus, self.config, advance)
+            def finished(run: RunResult) -> None:
                 self.results.append(run)
                 if not self.progress_console.is_terminal:
                     # No live bars in a log: one line per finished run instead.
                     self.progress_console.print(
-                        f"{name}: validation loss {run.final_loss:.4f} nats/char "
+                        f"{run.name}: validation loss {run.final_loss:.4f} nats/char "
                         f"({run.steps_per_second:.1f} steps/s)"
                     )
+
+            if self.jobs > 1:
+                from .workers import train_in_workers
+
+                try:
+                    train_in_workers(self.names, peak, self.config, self.jobs, advance, finished)
+                finally:  # the table lists the runs in the order asked for
+                    self.results.sort(key=lambda run: self.names.index(run.name))
+                return
+            for name in self.names:
+                schedule = build(name, peak=peak, steps=self.config.steps)
+                run = train(name, schedule, self.corpus, self.config, partial(advance, name))
+                finished(run)
 
     def _report(self, interrupted: bool) -> None:
         from .report import comparison_figure, results_table, run_record, write_json
@@ -264,6 +296,7 @@ class _Session:
             "steps": self.config.steps,
             "seed": self.config.seed,
             "threads": self.config.threads,
+            "jobs": self.jobs,
             "batch_size": self.config.batch_size,
             "context": self.config.context,
             "peak_lr": self.peak,

@@ -22,6 +22,7 @@ in schedule units.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import re
@@ -36,6 +37,7 @@ from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from .._core import validation as check
 from .._core.budget import ChangedBudget
+from .._core.plateau import PlateauMonitor, find_plateau, record_reduction, without_reductions
 from .._core.schedule import Schedule
 from .._core.spec import as_schedule
 from .horizon import TOLERANCE, HorizonWarning, decay_end, planned_steps, same_shape
@@ -49,6 +51,7 @@ GROUP_SCALINGS = ("ratio", "absolute")
 MISMATCH_POLICIES = ("error", "adopt", "keep", "change_budget")
 _KEY = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<index>\d+)\])?$")
 _STATE_KEYS = (
+    "plateau",
     "last_step",
     "step_count",
     "steps_per_unit",
@@ -97,6 +100,7 @@ class _Loaded(NamedTuple):
     base_lrs: list[float]
     schedules: list[Schedule]
     hyperparameters: dict[str, Schedule]
+    plateau: dict[str, Any] | None
 
 
 class LRScheduler(_TorchLRScheduler):
@@ -221,6 +225,7 @@ class LRScheduler(_TorchLRScheduler):
         # first step checks nothing (_arm_horizon, below, decides what the next steps check).
         self._check_horizon, self._check_after = horizon, _NEVER
         self._trainer_pending = self._end_pending = False
+        self._plateau: PlateauMonitor | None = None  # set by the first report()
         # Resuming needs no `initial_lr`: with ratios only the groups' proportions matter, and
         # the current learning rates carry them.
         for group in groups:
@@ -324,6 +329,62 @@ class LRScheduler(_TorchLRScheduler):
         steps = _steps(where, name, _scalar(value), minimum=0)
         _position(where, name, steps, self.steps_per_unit, value)
         return steps
+
+    # -- reduce on plateau -------------------------------------------------------------------
+
+    def report(self, metric: object) -> bool:
+        """Report a metric (a validation loss, say) to the schedule's ``plateau``.
+
+        PyTorch's ``ReduceLROnPlateau.step(metric)``, on top of any schedule: the learning-rate
+        schedule (each, with one per group) must hold one :class:`warmcos.Plateau`, whose
+        rules (`mode`, `patience`, `threshold`, `cooldown`, ...) decide from the reports when
+        to reduce. A reduction is recorded in the plateau as the current :attr:`position` and
+        written into the optimizer at once, so the next update uses it; the schedule stays a
+        pure function of the step, :meth:`state_dict` holds the reductions and the metric's
+        bookkeeping, and a resumed run continues exactly. Report as often as you evaluate
+        (once per epoch, usually), independently of :meth:`step`.
+
+        Args:
+            metric: A real number or a one-element tensor; NaN is refused.
+
+        Returns:
+            Whether this report reduced the learning rate (a reduction that would change it by
+            no more than the plateau's `eps`, at `min_lr` say, is skipped, as PyTorch skips it).
+
+        Raises:
+            TypeError, ValueError: A bad metric, or a schedule without exactly one plateau;
+                nothing changes.
+
+        Example:
+            >>> import torch, warmcos
+            >>> from warmcos.torch import LRScheduler
+            >>> opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+            >>> rules = warmcos.plateau(warmcos.constant(0.1), factor=0.5, patience=1)
+            >>> scheduler = LRScheduler(opt, rules)
+            >>> for loss in (1.0, 0.9, 0.9, 0.9):
+            ...     opt.step()
+            ...     scheduler.step()
+            ...     reduced = scheduler.report(loss)
+            >>> reduced, opt.param_groups[0]["lr"], scheduler.schedules[0].reductions
+            (True, 0.05, (4,))
+        """
+        where = f"{type(self).__name__}.report()"
+        rules = [find_plateau(schedule, where) for schedule in self.schedules]
+        monitor = self._plateau or PlateauMonitor.start(rules[0])
+        trial = dataclasses.replace(monitor)
+        reduce = trial.report(rules[0], metric)
+        schedules = self.schedules
+        if reduce:
+            position = self.position
+            schedules = [record_reduction(s, where, position) for s in self.schedules]
+        # Everything is computed: from here on nothing can fail.
+        self._plateau = trial
+        reduced = any(new is not old for new, old in zip(schedules, self.schedules, strict=True))
+        if reduced:
+            self.schedules = schedules
+            self._write_lrs(self.position)
+            self._arm_horizon(trainer=self._trainer_pending)
+        return reduced
 
     # -- changing the budget -----------------------------------------------------------------
 
@@ -628,13 +689,16 @@ class LRScheduler(_TorchLRScheduler):
         Keys: ``last_step`` (the step), ``step_count`` (PyTorch's count of ``step()`` calls,
         construction included; the call-order warning reads it), ``base_lrs``, and the
         configuration:
-        ``steps_per_unit``, ``group_scaling``, ``schedules``, ``hyperparameters``.
+        ``steps_per_unit``, ``group_scaling``, ``schedules``, ``hyperparameters``; after a
+        :meth:`report`, ``plateau`` (the metric's best so far, bad reports and cooldown left).
+        The reductions a plateau made are in its schedule's ``reductions``.
         """
         return {
             "last_step": self.last_epoch,
             "step_count": int(self._step_count),
             "base_lrs": [_float(base) for base in self.base_lrs],
             **self._own_config(),
+            **({"plateau": self._plateau.state_dict()} if self._plateau is not None else {}),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -685,7 +749,12 @@ class LRScheduler(_TorchLRScheduler):
         theirs = self._config(
             loaded.schedules, loaded.steps_per_unit, loaded.group_scaling, loaded.hyperparameters
         )
-        differing = [name for name in mine if mine[name] != theirs[name]]
+        # A plateau's reductions are progress, not configuration (see report()).
+        differing = [
+            name
+            for name in mine
+            if without_reductions(mine[name]) != without_reductions(theirs[name])
+        ]
         if differing and self.on_mismatch == "error":
             details = "; ".join(
                 f"{name}: checkpoint {theirs[name]!r}, here {mine[name]!r}" for name in differing
@@ -711,8 +780,11 @@ class LRScheduler(_TorchLRScheduler):
                     state_dict["schedules"],
                 )
             hyperparameters = _hyperparameters(where, loaded.hyperparameters, groups)
-        else:
+        elif differing:  # "keep": this configuration, the checkpoint's progress only
             schedules, spu, scaling = self.schedules, self.steps_per_unit, self.group_scaling
+            hyperparameters = self.hyperparameters
+        else:  # the same configuration: the checkpoint's schedules carry its reductions
+            schedules, spu, scaling = loaded.schedules, self.steps_per_unit, self.group_scaling
             hyperparameters = self.hyperparameters
         if len(loaded.base_lrs) > len(groups):
             raise _refused(
@@ -733,6 +805,10 @@ class LRScheduler(_TorchLRScheduler):
         self.schedules, self.steps_per_unit, self.group_scaling = schedules, spu, scaling
         self.hyperparameters = hyperparameters
         self.base_lrs = list(loaded.base_lrs)
+        if loaded.plateau is not None:
+            self._plateau = PlateauMonitor.from_state(loaded.plateau, where)
+        else:
+            self._plateau = None
         self._groups = None  # read the groups again: the factors may have changed
         # Write the values with step() as PyTorch's first step does: with the count at 0, so it
         # is not the user's step and no call-order warning applies.
@@ -925,7 +1001,11 @@ def _read_checkpoint(where: str, state: object) -> _Loaded:
                 f"Received: key={check.short(key)}"
             )
         hyperparameters[key] = _schedule(where, f"hyperparameters[{key!r}]", item)
+    plateau = state.get("plateau")
+    if plateau is not None:
+        PlateauMonitor.from_state(plateau, f"{where}: `plateau`")  # checked now, applied later
     return _Loaded(
+        plateau=dict(plateau) if plateau is not None else None,
         last_step=last_step,
         step_count=int(count),
         steps_per_unit=int(spu) if isinstance(spu, numbers.Integral) else float(spu),
