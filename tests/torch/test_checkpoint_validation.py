@@ -134,7 +134,14 @@ def _with(**changes: Any) -> dict[str, Any]:
     return state
 
 
-_MISSING = object()
+class _Missing:
+    """Marks a field the test removes from the checkpoint."""
+
+    def __repr__(self) -> str:
+        return "<missing>"  # one id in every pytest process (xdist compares them)
+
+
+_MISSING = _Missing()
 
 
 # -- the issue's reproducers, under each policy ----------------------------------------------
