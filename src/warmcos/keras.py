@@ -24,7 +24,6 @@ or ``torch.compile``) is clamped instead, since it cannot raise.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import warnings
 from collections.abc import Iterator, Mapping
@@ -37,7 +36,7 @@ from ._core import validation as check
 from ._core.budget import ChangedBudget
 from ._core.cosine import Cosine
 from ._core.ops_graph import DEFAULT_HORIZON, NamespaceOps, evaluate_traced
-from ._core.plateau import PlateauMonitor, find_plateau, record_reduction
+from ._core.plateau import PlateauMonitor, report_metric
 from ._core.schedule import Schedule
 from ._core.spec import as_schedule
 
@@ -453,12 +452,9 @@ class ReduceOnPlateau(keras.callbacks.Callback):  # type: ignore[misc]
         model, optimizer, current, position = _scheduled(
             self.model, where, "to be reduced on plateau"
         )
-        rules = find_plateau(current.schedule, where)
-        monitor = current.plateau_state or PlateauMonitor.start(rules)
-        trial = dataclasses.replace(monitor)
-        schedule = current.schedule
-        if trial.report(rules, logs[self.monitor]):
-            schedule = record_reduction(schedule, where, position)
+        (schedule,), trial = report_metric(
+            [current.schedule], current.plateau_state, logs[self.monitor], position, where
+        )
         if schedule is current.schedule:
             current.plateau_state = trial
             return

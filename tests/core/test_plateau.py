@@ -19,7 +19,6 @@ import warmcos
 from warmcos._core.plateau import (
     PlateauMonitor,
     find_plateau,
-    record_reduction,
     without_reductions,
 )
 
@@ -149,7 +148,7 @@ def test_monitor_state_round_trips_and_bad_state_is_named() -> None:
 
 def test_recording_needs_the_plateau_outermost() -> None:
     outer = warmcos.plateau(warmcos.warmup(warmcos.cosine(peak=1.0, steps=100), 10), factor=0.5)
-    recorded = record_reduction(outer, "here", 40)
+    recorded = find_plateau(outer, "here").reduced_at(40)
     assert recorded.reductions == (40,)
     assert recorded(39) == outer(39) and recorded(40) == 0.5 * outer(40)
     inner = warmcos.warmup(warmcos.plateau(warmcos.cosine(peak=1.0, steps=100)), 10)

@@ -6,6 +6,9 @@ per-step values (the scalar path reads the segments).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -45,15 +48,26 @@ def test_torch_tensors_and_jitted_optax_give_the_per_step_values(
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES, ids=repr)
-def test_spec_files_and_the_cli_read_them(schedule: warmcos.Schedule, tmp_path: object) -> None:
+def test_spec_files_and_the_cli_read_them(schedule: warmcos.Schedule, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from warmcos.cli.app import app
 
-    result = CliRunner().invoke(app, ["table", repr(schedule), "--at", "0,30,75"])
-    assert result.exit_code == 0, result.stderr
-    rows = result.stdout.strip().splitlines()[1:]
-    assert [float(row.split(",")[1]) for row in rows] == [schedule(t) for t in (0, 30, 75)]
+    spec_file = tmp_path / "schedule.json"
+    spec_file.write_text(json.dumps(schedule.to_dict()), encoding="utf-8")
+    for spec in (repr(schedule), str(spec_file)):
+        result = CliRunner().invoke(app, ["table", spec, "--at", "0,30,75"])
+        assert result.exit_code == 0, result.stderr
+        rows = result.stdout.strip().splitlines()[1:]
+        assert [float(row.split(",")[1]) for row in rows] == [schedule(t) for t in (0, 30, 75)]
+    shown = CliRunner().invoke(app, ["show", str(spec_file)])
+    assert shown.exit_code == 0, shown.stderr
+    assert "".join(repr(schedule).split()) in "".join(shown.stdout.split())  # (wrapped lines)
+    pytest.importorskip("matplotlib")
+    picture = tmp_path / "schedule.png"
+    plotted = CliRunner().invoke(app, ["plot", str(spec_file), "-o", str(picture)])
+    assert plotted.exit_code == 0, plotted.stderr
+    assert picture.read_bytes().startswith(b"\x89PNG")
 
 
 KERAS_CHECK = """

@@ -231,3 +231,44 @@ def test_timms_plateau_scheduler_with_its_warm_up(seed: int) -> None:
         assert our_optimizer.param_groups[0]["lr"] == pytest.approx(
             peer_optimizer.param_groups[0]["lr"], rel=1e-12, abs=1e-15
         ), epoch
+
+
+# PyTorch's own cases (test/optim/test_lrscheduler.py, test_reduce_lr_on_plateau1-8): two param
+# groups at 0.5, one report per epoch after `optimizer.step()`, the LR checked after each report.
+PYTORCH_CASES = [
+    ({"threshold_mode": "abs", "threshold": 0.01, "patience": 5, "cooldown": 5},
+     [10 - i * 0.0167 for i in range(20)], 10, [[0.5] * 20]),
+    ({"patience": 5, "cooldown": 0, "threshold_mode": "abs", "threshold": 0.1},
+     [10 - i * 0.0165 for i in range(22)], 22,
+     [[0.5] * 6 + [0.05] * 7 + [0.005] * 7 + [0.0005] * 2]),
+    ({"mode": "max", "patience": 5, "cooldown": 5, "threshold_mode": "abs"},
+     [-0.8] * 2 + [-0.234] * 20, 22, [[0.5] * (2 + 6) + [0.05] * (5 + 6) + [0.005] * 4]),
+    ({"mode": "max", "patience": 3, "threshold_mode": "rel", "threshold": 0.1},
+     [1.5 * (1.025**i) for i in range(20)], 20, [[0.5] * 20]),
+    ({"mode": "max", "threshold_mode": "rel", "threshold": 0.1, "patience": 5, "cooldown": 5},
+     [1.5 * (1.005**i) for i in range(20)], 20, [[0.5] * 6 + [0.05] * (5 + 6) + [0.005] * 4]),
+    ({"threshold_mode": "rel", "threshold": 0.1},
+     [1.5 * (0.85**i) for i in range(20)], 20, [[0.5] * 20]),
+    ({"threshold_mode": "rel", "threshold": 0.1, "patience": 5, "cooldown": 5},
+     [1] * 7 + [0.6] + [0.5] * 12, 20, [[0.5] * 6 + [0.05] * (5 + 6) + [0.005] * 4]),
+    ({"mode": "max", "threshold_mode": "rel", "min_lr": [0.4, 0.3], "threshold": 0.1,
+      "patience": 5, "cooldown": 5},
+     [1.5 * (1.005**i) for i in range(20)], 20, [[0.5] * 6 + [0.4] * 14, [0.5] * 6 + [0.3] * 14]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rules", "metrics", "epochs", "targets"), PYTORCH_CASES)
+def test_pytorchs_own_reduce_on_plateau_cases(
+    rules: dict, metrics: list[float], epochs: int, targets: list[list[float]]
+) -> None:
+    rules = dict(rules)
+    floors = rules.pop("min_lr", [0.0, 0.0])  # PyTorch's per-group min_lr: a plateau per group
+    optimizer = _optimizer([0.5, 0.5])
+    schedules = [warmcos.plateau(warmcos.constant(0.5), **rules, min_lr=m) for m in floors]
+    scheduler = LRScheduler(optimizer, schedules)
+    for epoch in range(epochs):
+        optimizer.step()
+        scheduler.step()
+        scheduler.report(metrics[epoch])
+        for group, target in zip(optimizer.param_groups, targets * 2, strict=False):
+            assert group["lr"] == pytest.approx(target[epoch], rel=1e-12), epoch

@@ -10,6 +10,7 @@ resumed run continues exactly.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -379,13 +380,34 @@ def find_plateau(schedule: Schedule, where: str) -> Plateau:
     )
 
 
-def record_reduction(schedule: Schedule, where: str, position: float) -> Plateau:
-    """`schedule` (a plateau) with a reduction recorded at `position` (see ``reduced_at``).
+def report_metric(
+    schedules: Sequence[Schedule],
+    monitor: PlateauMonitor | None,
+    metric: object,
+    position: float,
+    where: str,
+) -> tuple[list[Schedule], PlateauMonitor]:
+    """One report of a metric to plateau schedules, computed without changing anything.
 
-    Returns `schedule` itself when the reduction would change the value by no more than the
-    plateau's `eps`.
+    The rules are those of the first schedule's plateau (each schedule must be one, outermost);
+    on a reduction, each records it at `position` (see :meth:`Plateau.reduced_at`). Adapters
+    call this, then apply both results, so that a refused report changes nothing.
+
+    Args:
+        schedules: The plateau schedules (one, or one per param group).
+        monitor: The bookkeeping so far, or None before the first report.
+        metric: The reported value (a number or a one-value tensor).
+        position: Where the schedules are read now.
+        where: The caller, for error messages.
+
+    Returns:
+        The schedules (the same objects where nothing changed) and the new bookkeeping.
     """
-    return find_plateau(schedule, where).reduced_at(position)
+    plateaus = [find_plateau(schedule, where) for schedule in schedules]
+    trial = dataclasses.replace(monitor or PlateauMonitor.start(plateaus[0]))
+    if not trial.report(plateaus[0], metric):
+        return list(schedules), trial
+    return [plateau.reduced_at(position) for plateau in plateaus], trial
 
 
 def without_reductions(data: object) -> object:

@@ -15,21 +15,11 @@ from .segments import KIND_HOLD, Segment, make, slope_kind
 from .validation import Number
 
 
-def polynomial_value(
-    ops: Ops,
-    t: Value,
-    length: Value,
-    start: float,
-    end: float,
-    power: float,
-    k_decay: float = 1.0,
-) -> Value:
-    """``(start - end) * (1 - min(t, length) / length) ** power + end``, clipped to the ends.
+def polynomial_left(ops: Ops, t: Value, length: Value, power: float, k_decay: float = 1.0) -> Value:
+    """The part of a polynomial decay still to go: ``(1 - min(t, length) / length) ** power``.
 
-    The order of operations of Keras' ``PolynomialDecay``, optax's ``polynomial_schedule`` and
-    timm's ``PolyLRScheduler`` (PyTorch's ``PolynomialLR`` is the case ``end = 0``); a power of
-    1 skips the power, which is exact. With ``k = k_decay`` other than 1 the fraction is timm's
-    ``min(t, length)**k / length**k``.
+    With ``k = k_decay`` other than 1 the fraction is timm's ``min(t, length)**k / length**k``;
+    a power of 1 skips the power, which is exact.
     """
     if k_decay == 1:
         remaining = 1.0 - ops.minimum(t, length) / length
@@ -42,7 +32,24 @@ def polynomial_value(
     remaining = ops.where(t < length, ops.maximum(remaining, 0.0), 0.0)
     if power != 1:
         remaining = ops.power(remaining, power)
-    value = (start - end) * remaining + end
+    return remaining
+
+
+def polynomial_value(
+    ops: Ops,
+    t: Value,
+    length: Value,
+    start: float,
+    end: float,
+    power: float,
+    k_decay: float = 1.0,
+) -> Value:
+    """``(start - end) * polynomial_left(t) + end``, clipped to the ends.
+
+    The order of operations of Keras' ``PolynomialDecay``, optax's ``polynomial_schedule`` and
+    timm's ``PolyLRScheduler`` (PyTorch's ``PolynomialLR`` is the case ``end = 0``).
+    """
+    value = (start - end) * polynomial_left(ops, t, length, power, k_decay) + end
     return between(ops, value, min(start, end), max(start, end))
 
 

@@ -11,6 +11,7 @@ from . import validation as check
 from .curves import Curve, HalfCosine, Level, Line, between, half_cosine, ramp_value
 from .cycles import MAX_TABULATED_CYCLES, CycleTable
 from .ops import SCALAR, Ops, Value
+from .polynomial import polynomial_left
 from .schedule import Schedule, set_fields
 from .segments import KIND_DECAY, KIND_HOLD, Segment, global_step, make, warmup_kind
 from .validation import Number
@@ -363,14 +364,11 @@ class CosineRestarts(Schedule):
             return tanh_value(
                 ops, elapsed / length, high, low, float(self.lower), float(self.upper)
             )
-        fraction = elapsed / length if k == 1 else ops.power(elapsed, k) / ops.power(length, k)
-        if self.shape == "cosine":
-            value = low + (high - low) * (1.0 + ops.cos(math.pi * fraction)) / 2.0
-        else:
-            remaining = ops.maximum(1.0 - fraction, 0.0)
-            if self.power != 1:
-                remaining = ops.power(remaining, float(self.power))
-            value = low + (high - low) * remaining
+        if self.shape == "polynomial":
+            left = polynomial_left(ops, elapsed, length, float(self.power), k)
+            return between(ops, low + (high - low) * left, low, high)
+        fraction = ops.power(elapsed, k) / ops.power(length, k)
+        value = low + (high - low) * (1.0 + ops.cos(math.pi * fraction)) / 2.0
         return between(ops, value, low, high)
 
     def _peak_and_floor(self, ops: Ops, cycle: Value) -> tuple[Value, Value]:

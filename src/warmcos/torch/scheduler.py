@@ -22,7 +22,6 @@ in schedule units.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import numbers
 import re
@@ -37,7 +36,7 @@ from torch.optim.lr_scheduler import LRScheduler as _TorchLRScheduler
 
 from .._core import validation as check
 from .._core.budget import ChangedBudget
-from .._core.plateau import PlateauMonitor, find_plateau, record_reduction, without_reductions
+from .._core.plateau import PlateauMonitor, report_metric, without_reductions
 from .._core.schedule import Schedule
 from .._core.spec import as_schedule
 from .horizon import TOLERANCE, HorizonWarning, decay_end, planned_steps, same_shape
@@ -369,14 +368,9 @@ class LRScheduler(_TorchLRScheduler):
             (True, 0.05, (4,))
         """
         where = f"{type(self).__name__}.report()"
-        rules = [find_plateau(schedule, where) for schedule in self.schedules]
-        monitor = self._plateau or PlateauMonitor.start(rules[0])
-        trial = dataclasses.replace(monitor)
-        reduce = trial.report(rules[0], metric)
-        schedules = self.schedules
-        if reduce:
-            position = self.position
-            schedules = [record_reduction(s, where, position) for s in self.schedules]
+        schedules, trial = report_metric(
+            self.schedules, self._plateau, metric, self.position, where
+        )
         # Everything is computed: from here on nothing can fail.
         self._plateau = trial
         reduced = any(new is not old for new, old in zip(schedules, self.schedules, strict=True))
